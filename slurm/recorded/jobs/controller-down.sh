@@ -1,0 +1,6 @@
+#!/bin/bash
+#SBATCH --job-name=nf-rec-controller-down
+#SBATCH --comment=neuroflow:run=b773ba2d-e4bf-4423-9997-65266caa52a0
+#SBATCH --output=/tmp/nf-rec.qEIAdO/logs/%x-%j.out
+#SBATCH --error=/tmp/nf-rec.qEIAdO/logs/%x-%j.err
+echo never runs

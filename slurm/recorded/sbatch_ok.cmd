@@ -1,0 +1,2 @@
+sbatch --parsable /tmp/nf-rec.qEIAdO/jobs/ok.sh
+# recorded 2026-11-26T10:02:38+00:00 on vm; sbatch --version: slurm-wlm 22.05.8

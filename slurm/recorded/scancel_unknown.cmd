@@ -1,0 +1,2 @@
+scancel 999999
+# recorded 2026-11-26T10:02:42+00:00 on vm; sbatch --version: slurm-wlm 22.05.8

@@ -1,0 +1,105 @@
+//! Connecting to the state store and applying the embedded migrations.
+
+use super::DbError;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// One connection type for both backends; every query in `db` is written once.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Pg(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Opens `url` (`postgres://…` or `sqlite:///abs/path.db`), creating the SQLite
+/// file's directory if needed.
+pub fn connect(url: &str) -> Result<DbConn, DbError> {
+    let fail = |e: ConnectionError| DbError::Connect { url: redact(url), message: e.to_string() };
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return diesel::PgConnection::establish(url).map(DbConn::Pg).map_err(fail);
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .ok_or_else(|| DbError::Connect { url: redact(url), message: "expected sqlite:// or postgres://".into() })?;
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| DbError::Connect { url: redact(url), message: format!("cannot create {}: {e}", dir.display()) })?;
+    }
+    let mut conn = diesel::SqliteConnection::establish(path).map_err(fail)?;
+    // WAL lets readers (status views) run while a tick writes; busy_timeout rides out
+    // short lock waits instead of failing; foreign keys are off by default in SQLite.
+    conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+        .map_err(|e| DbError::query("configure sqlite", e))?;
+    Ok(DbConn::Sqlite(conn))
+}
+
+/// Hides a password in a URL before it reaches a message or a log.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A migration known to the binary and whether the database has it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationState {
+    pub version: String,
+    pub applied: bool,
+}
+
+/// Applies pending migrations; returns the versions applied now.
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
+    let applied = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect()),
+        DbConn::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect())
+        }
+    };
+    applied.map_err(|e| DbError::Migration(e.to_string()))
+}
+
+/// Lists every migration in the binary and whether it is applied.
+pub fn migration_status(conn: &mut DbConn) -> Result<Vec<MigrationState>, DbError> {
+    use diesel::migration::MigrationSource;
+    let err = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+    let (known, applied) = match conn {
+        DbConn::Pg(c) => (
+            MigrationSource::<diesel::pg::Pg>::migrations(&PG_MIGRATIONS).map_err(err)?.iter().map(|m| m.name().version().to_string()).collect::<Vec<_>>(),
+            c.applied_migrations().map_err(err)?,
+        ),
+        DbConn::Sqlite(c) => (
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS).map_err(err)?.iter().map(|m| m.name().version().to_string()).collect::<Vec<_>>(),
+            c.applied_migrations().map_err(err)?,
+        ),
+    };
+    let applied: Vec<String> = applied.iter().map(|v| v.to_string()).collect();
+    Ok(known.into_iter().map(|version| MigrationState { applied: applied.contains(&version), version }).collect())
+}

@@ -1,0 +1,99 @@
+//! The state store: the only module that uses diesel. Every query is named by
+//! intent; every state change is one transaction with one audit row.
+
+mod audit;
+mod conn;
+mod models;
+mod runs;
+pub mod schema;
+mod subjects;
+mod ticks;
+
+pub use conn::{Backend, DbConn, MigrationState, redact};
+pub use models::*;
+pub use runs::{JobUpdate, SubmittedJob};
+
+use chrono::NaiveDateTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to the state store {url}: {message}")]
+    Connect { url: String, message: String },
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("database query failed ({what}): {source}")]
+    Query { what: &'static str, source: diesel::result::Error },
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    #[error("run {run_id}: {source}")]
+    Transition { run_id: i64, source: crate::lifecycle::TransitionError },
+    #[error("stored value is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(source: diesel::result::Error) -> Self {
+        DbError::Query { what: "transaction", source }
+    }
+}
+
+impl DbError {
+    pub(crate) fn query(what: &'static str, source: diesel::result::Error) -> Self {
+        DbError::Query { what, source }
+    }
+
+    /// A lost connection or a lock that did not clear: try again next tick.
+    pub fn is_transient(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match self {
+            DbError::Connect { .. } => true,
+            DbError::Query { source: E::DatabaseError(K::ClosedConnection | K::SerializationFailure, _), .. } => {
+                true
+            }
+            DbError::Query { source: E::DatabaseError(_, info), .. } => {
+                let m = info.message();
+                m.contains("database is locked") || m.contains("terminating connection")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The store: one connection, migrated on open.
+pub struct Store {
+    conn: DbConn,
+}
+
+pub(crate) fn now() -> NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+impl Store {
+    /// Connects and applies any pending migrations (first use creates the schema).
+    pub fn open(url: &str) -> Result<Store, DbError> {
+        let mut store = Store::connect(url)?;
+        let applied = conn::migrate(&mut store.conn)?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied database migrations");
+        }
+        Ok(store)
+    }
+
+    /// Connects without migrating (for `db status` and `db migrate`).
+    pub fn connect(url: &str) -> Result<Store, DbError> {
+        Ok(Store { conn: conn::connect(url)? })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.conn.backend()
+    }
+
+    /// Applies pending migrations; returns the versions applied now.
+    pub fn migrate(&mut self) -> Result<Vec<String>, DbError> {
+        conn::migrate(&mut self.conn)
+    }
+
+    pub fn migration_status(&mut self) -> Result<Vec<MigrationState>, DbError> {
+        conn::migration_status(&mut self.conn)
+    }
+}

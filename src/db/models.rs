@@ -1,0 +1,170 @@
+//! Rows as Rust structs. Status-like columns are text in SQL and enums here.
+
+use super::schema::*;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = subjects)]
+pub struct Subject {
+    pub id: i64,
+    pub participant_label: String,
+    pub subject_code: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: i64,
+    pub subject_id: i64,
+    pub session_label: String,
+    pub scan_id: String,
+    pub dicom_path: String,
+    pub study_date: Option<NaiveDate>,
+    pub series_json: String,
+    pub is_valid: bool,
+    pub scans_found: String,
+    pub validation_message: String,
+    pub excluded: bool,
+    pub excluded_reason: Option<String>,
+    pub discovered_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession {
+    pub subject_id: i64,
+    pub session_label: String,
+    pub scan_id: String,
+    pub dicom_path: String,
+    pub study_date: Option<NaiveDate>,
+    pub series_json: String,
+    pub is_valid: bool,
+    pub scans_found: String,
+    pub validation_message: String,
+    pub discovered_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = pipeline_runs)]
+pub struct Run {
+    pub id: i64,
+    pub token: String,
+    pub stage: String,
+    pub level: String,
+    pub subject_id: i64,
+    pub session_id: Option<i64>,
+    pub attempt: i32,
+    pub status: String,
+    pub failure_cause: Option<String>,
+    pub message: String,
+    pub superseded: bool,
+    pub superseded_by: Option<i64>,
+    pub trigger_reason: String,
+    pub covered_session_ids: String,
+    pub upstream_run_ids: String,
+    pub workflow_run_id: Option<i64>,
+    pub slurm_job_id: Option<i64>,
+    pub slurm_array_job_id: Option<i64>,
+    pub slurm_array_task_id: Option<i32>,
+    pub slurm_cluster: Option<String>,
+    pub job_name: String,
+    pub script_path: String,
+    pub stdout_path: String,
+    pub stderr_path: String,
+    pub req_cpus: i32,
+    pub req_mem_mb: i64,
+    pub req_gpus: i32,
+    pub req_time_minutes: i64,
+    pub req_partition: Option<String>,
+    pub req_account: Option<String>,
+    pub req_qos: Option<String>,
+    pub dependency_job_ids: String,
+    pub slurm_state: Option<String>,
+    pub pending_reason: Option<String>,
+    pub exit_code: Option<i32>,
+    pub exit_signal: Option<i32>,
+    pub elapsed_seconds: Option<i64>,
+    pub max_rss_kb: Option<i64>,
+    pub node_list: Option<String>,
+    pub unknown_polls: i32,
+    pub created_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub started_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What is known of a run before it is submitted (the recorded intent).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = pipeline_runs)]
+pub struct NewRun {
+    pub token: String,
+    pub stage: String,
+    pub level: String,
+    pub subject_id: i64,
+    pub session_id: Option<i64>,
+    pub attempt: i32,
+    pub trigger_reason: String,
+    pub covered_session_ids: String,
+    pub upstream_run_ids: String,
+    pub workflow_run_id: Option<i64>,
+    pub job_name: String,
+    pub script_path: String,
+    pub stdout_path: String,
+    pub stderr_path: String,
+    pub req_cpus: i32,
+    pub req_mem_mb: i64,
+    pub req_gpus: i32,
+    pub req_time_minutes: i64,
+    pub req_partition: Option<String>,
+    pub req_account: Option<String>,
+    pub req_qos: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = workflow_runs)]
+pub struct WorkflowRun {
+    pub id: i64,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub status: String,
+    pub current_stage: Option<String>,
+    pub stages_completed: String,
+    pub counts_json: String,
+    pub error: Option<String>,
+    pub host: String,
+    pub pid: i64,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: NaiveDateTime,
+    pub entity: String,
+    pub entity_id: i64,
+    pub action: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub message: String,
+    pub workflow_run_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAudit {
+    pub at: NaiveDateTime,
+    pub entity: String,
+    pub entity_id: i64,
+    pub action: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub message: String,
+    pub workflow_run_id: Option<i64>,
+}

@@ -1,0 +1,239 @@
+//! Pipeline runs: the only record of pipeline progress.
+
+use super::audit::{self, Change};
+use super::models::{NewRun, Run};
+use super::schema::pipeline_runs as pr;
+use super::{DbConn, DbError, Store, now};
+use crate::domain::RunStatus;
+use crate::lifecycle::{RunEvent, next_status};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+/// What sbatch told us when it accepted a run's job.
+#[derive(Debug, Clone, Default)]
+pub struct SubmittedJob {
+    pub job_id: i64,
+    pub array_job_id: Option<i64>,
+    pub array_task_id: Option<i32>,
+    pub cluster: Option<String>,
+    pub dependency_job_ids: String,
+}
+
+/// Facts Slurm reported about a run's job; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = pr)]
+pub struct JobUpdate {
+    pub slurm_state: Option<String>,
+    pub pending_reason: Option<String>,
+    pub exit_code: Option<i32>,
+    pub exit_signal: Option<i32>,
+    pub elapsed_seconds: Option<i64>,
+    pub max_rss_kb: Option<i64>,
+    pub node_list: Option<String>,
+    pub started_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub unknown_polls: Option<i32>,
+}
+
+fn load_run(c: &mut DbConn, id: i64) -> QueryResult<Run> {
+    pr::table.find(id).select(Run::as_select()).first(c)
+}
+
+fn current_of_unit(c: &mut DbConn, stage: &str, subject: i64, session: Option<i64>) -> QueryResult<Option<Run>> {
+    let q = pr::table
+        .filter(pr::stage.eq(stage).and(pr::subject_id.eq(subject)).and(pr::superseded.eq(false)))
+        .select(Run::as_select());
+    match session {
+        Some(s) => q.filter(pr::session_id.eq(s)).first(c).optional(),
+        None => q.filter(pr::session_id.is_null()).first(c).optional(),
+    }
+}
+
+impl Store {
+    /// Records the intent to run (status `planned`) before anything reaches Slurm.
+    /// The unit's previous current run, if any, is marked superseded in the same
+    /// transaction, so history is kept and at most one run per unit is current.
+    pub fn record_planned_run(&mut self, new: &NewRun) -> Result<Run, DbError> {
+        self.conn
+            .transaction(|c| {
+                let previous = current_of_unit(c, &new.stage, new.subject_id, new.session_id)?;
+                if let Some(p) = &previous {
+                    diesel::update(pr::table.find(p.id)).set(pr::superseded.eq(true)).execute(c)?;
+                }
+                diesel::insert_into(pr::table).values(new).execute(c)?;
+                let run: Run = pr::table.filter(pr::token.eq(&new.token)).select(Run::as_select()).first(c)?;
+                if let Some(p) = &previous {
+                    diesel::update(pr::table.find(p.id)).set(pr::superseded_by.eq(run.id)).execute(c)?;
+                }
+                let msg = format!("attempt {}; {}", new.attempt, new.trigger_reason);
+                audit::record(
+                    c,
+                    Change {
+                        entity: "run",
+                        entity_id: run.id,
+                        action: "planned",
+                        old: None,
+                        new: Some(RunStatus::Planned.as_str()),
+                        message: &msg,
+                        workflow_run_id: new.workflow_run_id,
+                    },
+                )?;
+                Ok(run)
+            })
+            .map_err(|e| DbError::query("record planned run", e))
+    }
+
+    /// sbatch accepted the run's job: `planned` → `queued`.
+    pub fn record_submission(&mut self, run_id: i64, job: &SubmittedJob) -> Result<Run, DbError> {
+        self.transition(run_id, RunEvent::Submitted, &JobUpdate::default(), "", |c| {
+            diesel::update(pr::table.find(run_id))
+                .set((
+                    pr::slurm_job_id.eq(job.job_id),
+                    pr::slurm_array_job_id.eq(job.array_job_id),
+                    pr::slurm_array_task_id.eq(job.array_task_id),
+                    pr::slurm_cluster.eq(&job.cluster),
+                    pr::dependency_job_ids.eq(&job.dependency_job_ids),
+                    pr::submitted_at.eq(now()),
+                    pr::slurm_state.eq("PENDING"),
+                ))
+                .execute(c)
+                .map(|_| ())
+        })
+    }
+
+    /// Applies an event to a run (the status comes from `lifecycle::next_status`),
+    /// stores the job facts and writes one audit row, in one transaction.
+    pub fn apply_run_event(
+        &mut self,
+        run_id: i64,
+        event: RunEvent,
+        facts: &JobUpdate,
+        message: &str,
+    ) -> Result<Run, DbError> {
+        self.transition(run_id, event, facts, message, |_| Ok(()))
+    }
+
+    fn transition(
+        &mut self,
+        run_id: i64,
+        event: RunEvent,
+        facts: &JobUpdate,
+        message: &str,
+        extra: impl FnOnce(&mut DbConn) -> QueryResult<()>,
+    ) -> Result<Run, DbError> {
+        self.conn.transaction(|c| {
+            let run = load_run(c, run_id).map_err(|e| DbError::query("load run", e))?;
+            let from: RunStatus = run.status.parse().map_err(|e| DbError::Corrupt(format!("run {run_id}: {e}")))?;
+            let to = next_status(from, event).map_err(|source| DbError::Transition { run_id, source })?;
+            let cause = match event {
+                RunEvent::Failed(c) | RunEvent::Cancelled(c) => Some(c.as_str()),
+                RunEvent::Lost => Some("lost"),
+                _ => None,
+            };
+            let write = |c: &mut DbConn| -> QueryResult<Run> {
+                extra(c)?;
+                if facts_present(facts) {
+                    diesel::update(pr::table.find(run_id)).set(facts).execute(c)?;
+                }
+                diesel::update(pr::table.find(run_id))
+                    .set((pr::status.eq(to.as_str()), pr::updated_at.eq(now())))
+                    .execute(c)?;
+                if cause.is_some() || !message.is_empty() {
+                    diesel::update(pr::table.find(run_id))
+                        .set((pr::failure_cause.eq(cause), pr::message.eq(message)))
+                        .execute(c)?;
+                }
+                audit::record(
+                    c,
+                    Change {
+                        entity: "run",
+                        entity_id: run_id,
+                        action: "status",
+                        old: Some(from.as_str()),
+                        new: Some(to.as_str()),
+                        message,
+                        workflow_run_id: run.workflow_run_id,
+                    },
+                )?;
+                load_run(c, run_id)
+            };
+            write(c).map_err(|e| DbError::query("apply run event", e))
+        })
+    }
+
+    /// Stores what Slurm said about a job without a status change (pending reason,
+    /// state text, an unknown poll).
+    pub fn record_job_facts(&mut self, run_id: i64, facts: &JobUpdate) -> Result<(), DbError> {
+        if !facts_present(facts) {
+            return Ok(());
+        }
+        diesel::update(pr::table.find(run_id))
+            .set((facts, pr::updated_at.eq(now())))
+            .execute(&mut self.conn)
+            .map(|_| ())
+            .map_err(|e| DbError::query("record job facts", e))
+    }
+
+    pub fn run(&mut self, run_id: i64) -> Result<Run, DbError> {
+        load_run(&mut self.conn, run_id).optional().map_err(|e| DbError::query("load run", e))?.ok_or(
+            DbError::NotFound { entity: "run", id: run_id.to_string() },
+        )
+    }
+
+    /// Runs that have (or may have) a job in Slurm: what every tick tracks.
+    pub fn live_runs(&mut self) -> Result<Vec<Run>, DbError> {
+        let live: Vec<&str> = RunStatus::ALL.iter().filter(|s| s.is_live()).map(|s| s.as_str()).collect();
+        pr::table
+            .filter(pr::status.eq_any(live))
+            .order(pr::id.asc())
+            .select(Run::as_select())
+            .load(&mut self.conn)
+            .map_err(|e| DbError::query("list live runs", e))
+    }
+
+    /// The current (non-superseded) run of every stage and unit: planning's input.
+    pub fn current_runs(&mut self) -> Result<Vec<Run>, DbError> {
+        pr::table
+            .filter(pr::superseded.eq(false))
+            .order(pr::id.asc())
+            .select(Run::as_select())
+            .load(&mut self.conn)
+            .map_err(|e| DbError::query("list current runs", e))
+    }
+
+    /// Every run of one unit and stage, newest first (history included).
+    pub fn run_history(&mut self, stage: &str, subject_id: i64, session_id: Option<i64>) -> Result<Vec<Run>, DbError> {
+        let q = pr::table
+            .filter(pr::stage.eq(stage).and(pr::subject_id.eq(subject_id)))
+            .order(pr::id.desc())
+            .select(Run::as_select());
+        match session_id {
+            Some(s) => q.filter(pr::session_id.eq(s)).load(&mut self.conn),
+            None => q.filter(pr::session_id.is_null()).load(&mut self.conn),
+        }
+        .map_err(|e| DbError::query("run history", e))
+    }
+
+    pub fn run_by_job_id(&mut self, job_id: i64) -> Result<Option<Run>, DbError> {
+        pr::table
+            .filter(pr::slurm_job_id.eq(job_id))
+            .order(pr::id.desc())
+            .select(Run::as_select())
+            .first(&mut self.conn)
+            .optional()
+            .map_err(|e| DbError::query("find run by job id", e))
+    }
+}
+
+fn facts_present(f: &JobUpdate) -> bool {
+    f.slurm_state.is_some()
+        || f.pending_reason.is_some()
+        || f.exit_code.is_some()
+        || f.exit_signal.is_some()
+        || f.elapsed_seconds.is_some()
+        || f.max_rss_kb.is_some()
+        || f.node_list.is_some()
+        || f.started_at.is_some()
+        || f.ended_at.is_some()
+        || f.unknown_polls.is_some()
+}

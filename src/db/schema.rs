@@ -1,0 +1,140 @@
+// Hand-maintained diesel schema shared by both backends. The SQL in
+// migrations/postgres and migrations/sqlite must produce tables that match it;
+// `tests/store.rs` checks that by exercising every column on both backends.
+
+diesel::table! {
+    subjects (id) {
+        id -> BigInt,
+        participant_label -> Text,
+        subject_code -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        subject_id -> BigInt,
+        session_label -> Text,
+        scan_id -> Text,
+        dicom_path -> Text,
+        study_date -> Nullable<Date>,
+        series_json -> Text,
+        is_valid -> Bool,
+        scans_found -> Text,
+        validation_message -> Text,
+        excluded -> Bool,
+        excluded_reason -> Nullable<Text>,
+        discovered_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incoming_folders (id) {
+        id -> BigInt,
+        rel_path -> Text,
+        scan_id -> Text,
+        subject_hint -> Nullable<Text>,
+        session_hint -> Nullable<Text>,
+        intake_state -> Text,
+        reason -> Text,
+        file_count -> BigInt,
+        total_bytes -> BigInt,
+        newest_mtime -> Timestamp,
+        first_seen -> Timestamp,
+        last_seen -> Timestamp,
+        session_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    pipeline_runs (id) {
+        id -> BigInt,
+        token -> Text,
+        stage -> Text,
+        level -> Text,
+        subject_id -> BigInt,
+        session_id -> Nullable<BigInt>,
+        attempt -> Integer,
+        status -> Text,
+        failure_cause -> Nullable<Text>,
+        message -> Text,
+        superseded -> Bool,
+        superseded_by -> Nullable<BigInt>,
+        trigger_reason -> Text,
+        covered_session_ids -> Text,
+        upstream_run_ids -> Text,
+        workflow_run_id -> Nullable<BigInt>,
+        slurm_job_id -> Nullable<BigInt>,
+        slurm_array_job_id -> Nullable<BigInt>,
+        slurm_array_task_id -> Nullable<Integer>,
+        slurm_cluster -> Nullable<Text>,
+        job_name -> Text,
+        script_path -> Text,
+        stdout_path -> Text,
+        stderr_path -> Text,
+        req_cpus -> Integer,
+        req_mem_mb -> BigInt,
+        req_gpus -> Integer,
+        req_time_minutes -> BigInt,
+        req_partition -> Nullable<Text>,
+        req_account -> Nullable<Text>,
+        req_qos -> Nullable<Text>,
+        dependency_job_ids -> Text,
+        slurm_state -> Nullable<Text>,
+        pending_reason -> Nullable<Text>,
+        exit_code -> Nullable<Integer>,
+        exit_signal -> Nullable<Integer>,
+        elapsed_seconds -> Nullable<BigInt>,
+        max_rss_kb -> Nullable<BigInt>,
+        node_list -> Nullable<Text>,
+        unknown_polls -> Integer,
+        created_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        started_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    workflow_runs (id) {
+        id -> BigInt,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        status -> Text,
+        current_stage -> Nullable<Text>,
+        stages_completed -> Text,
+        counts_json -> Text,
+        error -> Nullable<Text>,
+        host -> Text,
+        pid -> BigInt,
+        dry_run -> Bool,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        entity -> Text,
+        entity_id -> BigInt,
+        action -> Text,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+        message -> Text,
+        workflow_run_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(sessions -> subjects (subject_id));
+diesel::joinable!(pipeline_runs -> subjects (subject_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    subjects,
+    sessions,
+    incoming_folders,
+    pipeline_runs,
+    workflow_runs,
+    audit_log,
+);

@@ -1,0 +1,83 @@
+//! Workflow runs: one row per tick.
+
+use super::audit::{self, Change};
+use super::models::WorkflowRun;
+use super::schema::workflow_runs as wr;
+use super::{DbError, Store, now};
+use crate::domain::WorkflowStatus;
+use diesel::prelude::*;
+
+impl Store {
+    /// Opens the record of a tick.
+    pub fn begin_tick(&mut self, host: &str, pid: u32, dry_run: bool) -> Result<WorkflowRun, DbError> {
+        self.conn
+            .transaction(|c| {
+                let started = now();
+                diesel::insert_into(wr::table)
+                    .values((
+                        wr::started_at.eq(started),
+                        wr::status.eq(WorkflowStatus::Running.as_str()),
+                        wr::host.eq(host),
+                        wr::pid.eq(i64::from(pid)),
+                        wr::dry_run.eq(dry_run),
+                    ))
+                    .execute(c)?;
+                wr::table.order(wr::id.desc()).select(WorkflowRun::as_select()).first(c)
+            })
+            .map_err(|e| DbError::query("begin tick", e))
+    }
+
+    /// Notes the stage a tick is in (so a crash shows where it stopped).
+    pub fn tick_stage(&mut self, id: i64, stage: &str, completed: &[String]) -> Result<(), DbError> {
+        diesel::update(wr::table.find(id))
+            .set((wr::current_stage.eq(stage), wr::stages_completed.eq(completed.join(","))))
+            .execute(&mut self.conn)
+            .map(|_| ())
+            .map_err(|e| DbError::query("update tick stage", e))
+    }
+
+    /// Closes the record of a tick.
+    pub fn finish_tick(
+        &mut self,
+        id: i64,
+        status: WorkflowStatus,
+        counts_json: &str,
+        error: Option<&str>,
+    ) -> Result<WorkflowRun, DbError> {
+        self.conn
+            .transaction(|c| {
+                diesel::update(wr::table.find(id))
+                    .set((
+                        wr::finished_at.eq(now()),
+                        wr::status.eq(status.as_str()),
+                        wr::counts_json.eq(counts_json),
+                        wr::error.eq(error),
+                        wr::current_stage.eq(None::<String>),
+                    ))
+                    .execute(c)?;
+                audit::record(
+                    c,
+                    Change {
+                        entity: "workflow_run",
+                        entity_id: id,
+                        action: "finished",
+                        old: Some(WorkflowStatus::Running.as_str()),
+                        new: Some(status.as_str()),
+                        message: error.unwrap_or(""),
+                        workflow_run_id: Some(id),
+                    },
+                )?;
+                wr::table.find(id).select(WorkflowRun::as_select()).first(c)
+            })
+            .map_err(|e| DbError::query("finish tick", e))
+    }
+
+    pub fn recent_ticks(&mut self, limit: i64) -> Result<Vec<WorkflowRun>, DbError> {
+        wr::table
+            .order(wr::id.desc())
+            .limit(limit)
+            .select(WorkflowRun::as_select())
+            .load(&mut self.conn)
+            .map_err(|e| DbError::query("list ticks", e))
+    }
+}

@@ -1,0 +1,204 @@
+//! Newtypes and enums shared by every layer. Imports nothing of the crate.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DomainError {
+    #[error("invalid {kind} label {value:?}: BIDS labels may only hold letters and digits ([A-Za-z0-9]+)")]
+    InvalidLabel { kind: &'static str, value: String },
+    #[error("unknown {kind} {value:?} (expected one of: {expected})")]
+    UnknownName { kind: &'static str, value: String, expected: String },
+}
+
+fn check_label(kind: &'static str, value: &str) -> Result<(), DomainError> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(DomainError::InvalidLabel { kind, value: value.to_string() });
+    }
+    Ok(())
+}
+
+macro_rules! label_type {
+    ($name:ident, $kind:literal, $prefix:literal) => {
+        /// A validated BIDS label (letters and digits only); safe in paths and shell words.
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(value: impl Into<String>) -> Result<Self, DomainError> {
+                let value = value.into();
+                check_label($kind, &value)?;
+                Ok(Self(value))
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            /// The BIDS entity form, e.g. `sub-0042` / `ses-202401151430`.
+            pub fn entity(&self) -> String {
+                format!(concat!($prefix, "-{}"), self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = DomainError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let bare = s.strip_prefix(concat!($prefix, "-")).unwrap_or(s);
+                Self::new(bare)
+            }
+        }
+    };
+}
+
+label_type!(ParticipantLabel, "participant", "sub");
+label_type!(SessionLabel, "session", "ses");
+
+/// A Slurm job id as sbatch printed it (the raw id of a job or array task).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct JobId(pub u64);
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// At which unit a stage runs: once per subject, or once per session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Subject,
+    Session,
+}
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = DomainError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(DomainError::UnknownName {
+                        kind: stringify!($name),
+                        value: s.to_string(),
+                        expected: [$($text),+].join(", "),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+string_enum!(
+    /// Where one attempt of one stage for one unit stands (see docs/STATES.md).
+    RunStatus {
+        Planned => "planned",
+        Queued => "queued",
+        Running => "running",
+        Completed => "completed",
+        Failed => "failed",
+        Cancelled => "cancelled",
+        Lost => "lost",
+    }
+);
+
+impl RunStatus {
+    /// Live runs have (or may have) a job that Slurm still knows about.
+    pub fn is_live(self) -> bool {
+        matches!(self, RunStatus::Planned | RunStatus::Queued | RunStatus::Running)
+    }
+}
+
+string_enum!(
+    /// Why a run failed or was cancelled.
+    FailureCause {
+        NonzeroExit => "nonzero_exit",
+        OutOfMemory => "out_of_memory",
+        Timeout => "timeout",
+        NodeFailure => "node_failure",
+        Preempted => "preempted",
+        OutputsMissing => "outputs_missing",
+        SubmitRejected => "submit_rejected",
+        UpstreamFailed => "upstream_failed",
+        ByPerson => "by_person",
+        SlurmCancelled => "slurm_cancelled",
+        Lost => "lost",
+    }
+);
+
+string_enum!(
+    /// What discovery decided about one incoming folder.
+    IntakeState {
+        Waiting => "waiting",
+        Unmapped => "unmapped",
+        Conflict => "conflict",
+        Unreadable => "unreadable",
+        Registered => "registered",
+        Ignored => "ignored",
+    }
+);
+
+string_enum!(
+    /// A tick's outcome.
+    WorkflowStatus {
+        Running => "running",
+        Completed => "completed",
+        Failed => "failed",
+        Interrupted => "interrupted",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_accept_alphanumerics_only() {
+        assert!(ParticipantLabel::new("0042").is_ok());
+        assert_eq!(ParticipantLabel::from_str("sub-CLML01").unwrap().as_str(), "CLML01");
+        for bad in ["", "a-b", "a b", "$(x)", "a/b", "é"] {
+            assert!(ParticipantLabel::new(bad).is_err(), "{bad:?} accepted");
+            assert!(SessionLabel::new(bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(SessionLabel::new("202401151430").unwrap().entity(), "ses-202401151430");
+    }
+
+    #[test]
+    fn string_enums_round_trip() {
+        for s in RunStatus::ALL {
+            assert_eq!(RunStatus::from_str(s.as_str()).unwrap(), *s);
+        }
+        for s in FailureCause::ALL {
+            assert_eq!(FailureCause::from_str(s.as_str()).unwrap(), *s);
+        }
+        for s in IntakeState::ALL {
+            assert_eq!(IntakeState::from_str(s.as_str()).unwrap(), *s);
+        }
+        assert!(RunStatus::from_str("done").is_err());
+    }
+}

@@ -1,0 +1,41 @@
+//! The crate's top-level error and the exit-code classes cron relies on.
+
+/// How a failed command should be treated by whoever runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitClass {
+    /// 1: a person must act (bad config, rejected job, invalid state).
+    NeedsHuman = 1,
+    /// 2: transient (controller or database unreachable); the next tick retries.
+    Transient = 2,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Slurm(#[from] crate::slurm::SlurmError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot {action} {path}: {source}")]
+    Io { action: &'static str, path: std::path::PathBuf, source: std::io::Error },
+}
+
+impl Error {
+    pub fn exit_class(&self) -> ExitClass {
+        let transient = match self {
+            Error::Db(e) => e.is_transient(),
+            Error::Slurm(e) => e.is_transient(),
+            _ => false,
+        };
+        if transient { ExitClass::Transient } else { ExitClass::NeedsHuman }
+    }
+
+    pub fn io(action: &'static str, path: impl Into<std::path::PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action, path: path.into(), source }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,137 @@
+//! `Scheduler` over sbatch/squeue/sacct/scancel.
+
+use super::parse::{self, AcctRecord, QueueRow, SACCT_FORMAT, SQUEUE_FORMAT, Submitted};
+use super::runner::{self, Output, display_argv};
+use super::{Scheduler, SlurmError, id_list};
+use crate::domain::JobId;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The production scheduler: Slurm's command-line tools.
+#[derive(Debug, Clone)]
+pub struct SlurmCli {
+    /// Directory holding sbatch & co.; `None` = search PATH.
+    pub bin_dir: Option<PathBuf>,
+    pub timeout: Duration,
+}
+
+impl SlurmCli {
+    pub fn new(timeout: Duration) -> Self {
+        SlurmCli { bin_dir: None, timeout }
+    }
+
+    fn argv(&self, program: &str, args: &[String]) -> Vec<String> {
+        let prog = match &self.bin_dir {
+            Some(d) => d.join(program).display().to_string(),
+            None => program.to_string(),
+        };
+        std::iter::once(prog).chain(args.iter().cloned()).collect()
+    }
+
+    async fn call(&self, command: &'static str, args: Vec<String>) -> Result<(Vec<String>, Output), SlurmError> {
+        let argv = self.argv(command, &args);
+        let out = runner::run(&argv, self.timeout).await?;
+        if !out.success() && controller_down(&out.stderr) {
+            return Err(SlurmError::Unreachable { command, message: first_error_line(&out.stderr) });
+        }
+        Ok((argv, out))
+    }
+}
+
+/// Messages Slurm prints when slurmctld or slurmdbd cannot be reached.
+fn controller_down(stderr: &str) -> bool {
+    [
+        "Unable to contact slurm controller",
+        "Socket timed out",
+        "Connection refused",
+        "Slurm backup controller in standby mode",
+        "Unable to establish connection",
+        "Problem talking to the database",
+    ]
+    .iter()
+    .any(|m| stderr.contains(m))
+}
+
+fn first_error_line(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    lines.iter().rev().find(|l| l.contains("error")).or(lines.last()).map(|s| s.to_string()).unwrap_or_default()
+}
+
+fn failed(argv: &[String], out: &Output) -> SlurmError {
+    SlurmError::Failed { argv: display_argv(argv), code: out.code, stderr: first_error_line(&out.stderr) }
+}
+
+impl Scheduler for SlurmCli {
+    async fn submit(&self, script: &Path) -> Result<Submitted, SlurmError> {
+        let (_, out) = self.call("sbatch", vec!["--parsable".into(), script.display().to_string()]).await?;
+        if !out.success() {
+            let message = first_error_line(&out.stderr);
+            let script = script.display().to_string();
+            return Err(if message.contains("dependency") {
+                SlurmError::DependencyRejected { script, message }
+            } else {
+                SlurmError::Rejected { script, message }
+            });
+        }
+        Ok(parse::sbatch(&out.stdout)?)
+    }
+
+    async fn test_submit(&self, script: &Path) -> Result<String, SlurmError> {
+        let (_, out) = self.call("sbatch", vec!["--test-only".into(), script.display().to_string()]).await?;
+        if !out.success() {
+            let script = script.display().to_string();
+            return Err(SlurmError::Rejected { script, message: first_error_line(&out.stderr) });
+        }
+        Ok(out.stderr.trim().to_string())
+    }
+
+    async fn queue(&self, ids: &[JobId]) -> Result<Vec<QueueRow>, SlurmError> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let args = vec![
+            "--noheader".into(),
+            "--array".into(),
+            "--states=all".into(),
+            format!("--jobs={}", id_list(ids)),
+            format!("--format={SQUEUE_FORMAT}"),
+        ];
+        let (argv, out) = self.call("squeue", args).await?;
+        // Every id unknown (aged out of slurmctld): rc 1 "Invalid job id specified".
+        if !out.success() && out.stderr.contains("Invalid job id specified") {
+            return Ok(vec![]);
+        }
+        if !out.success() {
+            return Err(failed(&argv, &out));
+        }
+        Ok(parse::squeue(&out.stdout)?)
+    }
+
+    async fn accounting(&self, ids: &[JobId]) -> Result<Vec<AcctRecord>, SlurmError> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let args = vec![
+            "--noheader".into(),
+            "--parsable2".into(),
+            format!("--jobs={}", id_list(ids)),
+            format!("--format={SACCT_FORMAT}"),
+        ];
+        let (argv, out) = self.call("sacct", args).await?;
+        if !out.success() {
+            return Err(failed(&argv, &out));
+        }
+        Ok(parse::sacct(&out.stdout)?)
+    }
+
+    async fn cancel(&self, ids: &[JobId]) -> Result<(), SlurmError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let (argv, out) = self.call("scancel", ids.iter().map(|i| i.0.to_string()).collect()).await?;
+        if !out.success() && !out.stderr.contains("Invalid job id") {
+            return Err(failed(&argv, &out));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,58 @@
+//! The Slurm seam: a small trait, one implementation over the command-line
+//! tools, pure parsers, and the one process runner.
+
+mod command;
+pub mod parse;
+pub mod runner;
+mod state;
+
+pub use command::SlurmCli;
+pub use parse::{AcctRecord, QueueRow, Submitted};
+pub use state::JobState;
+
+use crate::domain::JobId;
+use std::future::Future;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SlurmError {
+    #[error("Slurm controller unreachable ({command}): {message}")]
+    Unreachable { command: &'static str, message: String },
+    #[error("{0}")]
+    Run(#[from] runner::RunError),
+    #[error("sbatch rejected {script}: {message}")]
+    Rejected { script: String, message: String },
+    #[error("sbatch rejected the dependency of {script}: {message}")]
+    DependencyRejected { script: String, message: String },
+    #[error("`{argv}` failed (exit {code}): {stderr}")]
+    Failed { argv: String, code: i32, stderr: String },
+    #[error("{0}")]
+    Parse(#[from] parse::ParseError),
+}
+
+impl SlurmError {
+    /// Worth retrying next tick without a person (controller down, slow, timed out).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SlurmError::Unreachable { .. } | SlurmError::Run(runner::RunError::Timeout { .. }))
+    }
+}
+
+/// What neuroflow needs from a scheduler. Every method takes many ids at once:
+/// one call per tick, never one per job.
+pub trait Scheduler {
+    /// Submits a rendered batch script (its `#SBATCH` lines carry the request).
+    fn submit(&self, script: &Path) -> impl Future<Output = Result<Submitted, SlurmError>>;
+    /// Validates a script without creating a job (`sbatch --test-only`).
+    fn test_submit(&self, script: &Path) -> impl Future<Output = Result<String, SlurmError>>;
+    /// Live view of these jobs; jobs Slurm no longer knows are simply absent.
+    fn queue(&self, ids: &[JobId]) -> impl Future<Output = Result<Vec<QueueRow>, SlurmError>>;
+    /// Accounting records of these jobs; jobs without a record are absent.
+    fn accounting(&self, ids: &[JobId]) -> impl Future<Output = Result<Vec<AcctRecord>, SlurmError>>;
+    /// Cancels these jobs (unknown ids are not an error).
+    fn cancel(&self, ids: &[JobId]) -> impl Future<Output = Result<(), SlurmError>>;
+}
+
+/// Joins ids for `--jobs=`.
+pub fn id_list(ids: &[JobId]) -> String {
+    ids.iter().map(|i| i.0.to_string()).collect::<Vec<_>>().join(",")
+}
