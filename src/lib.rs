@@ -1,11 +1,11 @@
 //! neuroflow: runs a diffusion-MRI centre's processing chain on Slurm.
 //! See docs/ARCHITECTURE.md for the code map and the invariants.
 
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
-pub mod lifecycle;
-pub mod stages;
-pub mod slurm;
-pub mod cli;
 pub mod error;
+pub mod lifecycle;
+pub mod slurm;
+pub mod stages;

@@ -42,7 +42,11 @@ fn write_probe(cfg: &Config) -> Result<PathBuf> {
     let mut lines = vec![
         "#!/bin/bash".to_string(),
         "#SBATCH --job-name=nf-doctor-probe".into(),
-        format!("#SBATCH --output={}", shlex::try_quote(&cfg.paths.log_dir.join("nf-doctor-probe-%j.out").display().to_string()).unwrap_or_default()),
+        format!(
+            "#SBATCH --output={}",
+            shlex::try_quote(&cfg.paths.log_dir.join("nf-doctor-probe-%j.out").display().to_string())
+                .unwrap_or_default()
+        ),
         "#SBATCH --time=00:01:00".into(),
         "#SBATCH --mem=100M".into(),
     ];

@@ -13,7 +13,11 @@ use std::path::PathBuf;
 pub use output::Format;
 
 #[derive(Debug, Parser)]
-#[command(name = "neuroflow", version, about = "Runs a diffusion-MRI processing chain on Slurm, from DICOM to connectomes")]
+#[command(
+    name = "neuroflow",
+    version,
+    about = "Runs a diffusion-MRI processing chain on Slurm, from DICOM to connectomes"
+)]
 pub struct Cli {
     /// Configuration file (else $NEUROFLOW_CONFIG, else ./neuroflow.yaml).
     #[arg(long, global = true, value_name = "FILE")]

@@ -138,7 +138,10 @@ impl Config {
         let err = |k: &str, m: String| Err((k.to_string(), m));
         if let Some(url) = &self.database.url {
             if !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return err("database.url", format!("{url:?} is neither sqlite:///abs/path.db nor postgres://user@host/db"));
+                return err(
+                    "database.url",
+                    format!("{url:?} is neither sqlite:///abs/path.db nor postgres://user@host/db"),
+                );
             }
         }
         validate_mapping(&self.mapping)?;
@@ -203,7 +206,10 @@ pub fn validate_path_pattern(p: &str) -> Result<regex::Regex, String> {
 fn validate_pipeline(stage: &str, p: &Pipeline) -> Result<(), (String, String)> {
     let def = crate::stages::stage(stage).expect("StageKey is validated at parse time");
     if p.runtime == Runtime::Apptainer && p.image.is_none() {
-        return Err(("image".into(), "runtime apptainer needs `image: /path/to/tool.sif` (or set `runtime: native`)".into()));
+        return Err((
+            "image".into(),
+            "runtime apptainer needs `image: /path/to/tool.sif` (or set `runtime: native`)".into(),
+        ));
     }
     if p.max_attempts == 0 {
         return Err(("max_attempts".into(), "must be at least 1".into()));
@@ -227,3 +233,6 @@ fn validate_pipeline(stage: &str, p: &Pipeline) -> Result<(), (String, String)> 
 pub fn to_yaml<T: serde::Serialize>(value: &T) -> String {
     serde_yaml::to_string(value).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
 }
+
+#[cfg(test)]
+mod tests;

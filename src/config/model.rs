@@ -190,9 +190,14 @@ pub struct Templates {
 }
 
 /// A key under `pipelines:`; must name a stage of the chain.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct StageKey(pub String);
+
+impl<'de> Deserialize<'de> for StageKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::values::checked(d, "a stage name", |raw| StageKey::try_from(raw.text()))
+    }
+}
 
 impl TryFrom<String> for StageKey {
     type Error = String;

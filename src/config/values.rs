@@ -2,48 +2,119 @@
 //! the YAML is parsed, so the error carries the file, line and column.
 
 use regex::{Regex, RegexBuilder};
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 
-/// CPUs per task: a whole number, at least 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "i64")]
-pub struct Cpus(pub u32);
+/// A YAML scalar as written, before a value type checks it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Raw {
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
 
-impl TryFrom<i64> for Cpus {
+impl Raw {
+    pub fn text(self) -> String {
+        match self {
+            Raw::Int(i) => i.to_string(),
+            Raw::Float(f) => f.to_string(),
+            Raw::Str(s) => s,
+        }
+    }
+}
+
+/// Checks a scalar inside the deserializer, so an error carries the scalar's own
+/// line and column (a check after deserialization would only get its parent's).
+struct Checked<F> {
+    expecting: &'static str,
+    check: F,
+}
+
+impl<'de, T, F: FnOnce(Raw) -> Result<T, String>> Visitor<'de> for Checked<F> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+        (self.check)(Raw::Int(v)).map_err(E::custom)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+        let raw = i64::try_from(v).map(Raw::Int).unwrap_or(Raw::Float(v as f64));
+        (self.check)(raw).map_err(E::custom)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+        (self.check)(Raw::Float(v)).map_err(E::custom)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        (self.check)(Raw::Str(v.to_string())).map_err(E::custom)
+    }
+}
+
+/// Deserializes a scalar through `check`.
+pub(crate) fn checked<'de, D: Deserializer<'de>, T>(
+    d: D,
+    expecting: &'static str,
+    check: impl FnOnce(Raw) -> Result<T, String>,
+) -> Result<T, D::Error> {
+    d.deserialize_any(Checked { expecting, check })
+}
+
+macro_rules! deserialize_checked {
+    ($ty:ty, $expecting:literal) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                checked(d, $expecting, <$ty>::try_from)
+            }
+        }
+    };
+}
+
+/// CPUs per task: a whole number, at least 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cpus(pub u32);
+deserialize_checked!(Cpus, "a whole number of CPUs");
+
+impl TryFrom<Raw> for Cpus {
     type Error = String;
-    fn try_from(v: i64) -> Result<Self, String> {
-        match u32::try_from(v) {
-            Ok(n) if n >= 1 => Ok(Cpus(n)),
-            _ => Err(format!("cpus must be a whole number of at least 1 (got {v}); e.g. `cpus: 8`")),
+    fn try_from(v: Raw) -> Result<Self, String> {
+        match &v {
+            Raw::Int(n) if *n >= 1 && *n <= i64::from(u32::MAX) => Ok(Cpus(*n as u32)),
+            _ => Err(format!("cpus must be a whole number of at least 1 (got {}); e.g. `cpus: 8`", v.text())),
         }
     }
 }
 
 /// GPUs per job: a whole number, 0 or more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(try_from = "i64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Gpus(pub u32);
+deserialize_checked!(Gpus, "a whole number of GPUs");
 
-impl TryFrom<i64> for Gpus {
+impl TryFrom<Raw> for Gpus {
     type Error = String;
-    fn try_from(v: i64) -> Result<Self, String> {
-        u32::try_from(v)
-            .map(Gpus)
-            .map_err(|_| format!("gpus must be a whole number, 0 or more (got {v}); e.g. `gpus: 1`"))
+    fn try_from(v: Raw) -> Result<Self, String> {
+        match &v {
+            Raw::Int(n) if *n >= 0 && *n <= i64::from(u32::MAX) => Ok(Gpus(*n as u32)),
+            _ => Err(format!("gpus must be a whole number, 0 or more (got {}); e.g. `gpus: 1`", v.text())),
+        }
     }
 }
 
 /// Memory in GB (may be fractional), more than 0; stored in MB.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "f64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemMb(pub u64);
+deserialize_checked!(MemMb, "a number of GB");
 
-impl TryFrom<f64> for MemMb {
+impl TryFrom<Raw> for MemMb {
     type Error = String;
-    fn try_from(gb: f64) -> Result<Self, String> {
+    fn try_from(v: Raw) -> Result<Self, String> {
+        let gb = match &v {
+            Raw::Int(i) => *i as f64,
+            Raw::Float(f) => *f,
+            Raw::Str(_) => f64::NAN,
+        };
         if !(gb.is_finite() && gb > 0.0 && gb <= 65536.0) {
-            return Err(format!("mem_gb must be a number of GB above 0 (got {gb}); e.g. `mem_gb: 16`"));
+            return Err(format!("mem_gb must be a number of GB above 0 (got {}); e.g. `mem_gb: 16`", v.text()));
         }
         Ok(MemMb((gb * 1024.0).ceil() as u64))
     }
@@ -57,25 +128,18 @@ impl Serialize for MemMb {
 
 /// A wall-clock limit in Slurm's syntax ("minutes", "MM:SS", "HH:MM:SS",
 /// "D-HH", "D-HH:MM", "D-HH:MM:SS"), kept as whole minutes (seconds round up).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(try_from = "TimeInput")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct WallTime {
     pub minutes: u64,
 }
+deserialize_checked!(WallTime, "a Slurm time limit");
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum TimeInput {
-    Minutes(u64),
-    Text(String),
-}
-
-impl TryFrom<TimeInput> for WallTime {
+impl TryFrom<Raw> for WallTime {
     type Error = String;
-    fn try_from(v: TimeInput) -> Result<Self, String> {
+    fn try_from(v: Raw) -> Result<Self, String> {
         match v {
-            TimeInput::Minutes(m) => WallTime::from_minutes(m),
-            TimeInput::Text(t) => WallTime::parse(&t),
+            Raw::Int(m) if m > 0 => WallTime::from_minutes(m as u64),
+            other => WallTime::parse(&other.text()),
         }
     }
 }
@@ -134,13 +198,14 @@ impl Serialize for WallTime {
 }
 
 /// A Slurm partition, account or QOS name; it reaches sbatch, so it is restricted.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SlurmName(pub String);
+deserialize_checked!(SlurmName, "a Slurm partition, account or QOS name");
 
-impl TryFrom<String> for SlurmName {
+impl TryFrom<Raw> for SlurmName {
     type Error = String;
-    fn try_from(v: String) -> Result<Self, String> {
+    fn try_from(v: Raw) -> Result<Self, String> {
+        let v = v.text();
         if !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) {
             Ok(SlurmName(v))
         } else {
@@ -156,21 +221,17 @@ impl fmt::Display for SlurmName {
 }
 
 /// A regular expression, matched case-insensitively.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone)]
 pub struct Pattern(pub Regex);
+deserialize_checked!(Pattern, "a regular expression");
 
-impl TryFrom<String> for Pattern {
+impl TryFrom<Raw> for Pattern {
     type Error = String;
-    fn try_from(v: String) -> Result<Self, String> {
-        RegexBuilder::new(&v)
-            .case_insensitive(true)
-            .size_limit(1 << 20)
-            .build()
-            .map(Pattern)
-            .map_err(|e| {
-                format!("invalid regular expression {v:?}: {e}; escape special characters like ( [ + * with a backslash")
-            })
+    fn try_from(v: Raw) -> Result<Self, String> {
+        let v = v.text();
+        RegexBuilder::new(&v).case_insensitive(true).size_limit(1 << 20).build().map(Pattern).map_err(|e| {
+            format!("invalid regular expression {v:?}: {e}; escape special characters like ( [ + * with a backslash")
+        })
     }
 }
 
@@ -208,12 +269,15 @@ mod tests {
 
     #[test]
     fn numbers_are_bounded() {
-        assert!(Cpus::try_from(-4).is_err());
-        assert!(Cpus::try_from(0).is_err());
-        assert_eq!(Cpus::try_from(8).unwrap().0, 8);
-        assert!(Gpus::try_from(-1).is_err());
-        assert_eq!(MemMb::try_from(1.5).unwrap().0, 1536);
-        assert!(MemMb::try_from(0.0).is_err());
-        assert!(SlurmName::try_from("gpu;rm -rf".to_string()).is_err());
+        assert!(Cpus::try_from(Raw::Int(-4)).is_err());
+        assert!(Cpus::try_from(Raw::Int(0)).is_err());
+        assert!(Cpus::try_from(Raw::Float(1.5)).is_err());
+        assert_eq!(Cpus::try_from(Raw::Int(8)).unwrap().0, 8);
+        assert!(Gpus::try_from(Raw::Int(-1)).is_err());
+        assert_eq!(MemMb::try_from(Raw::Float(1.5)).unwrap().0, 1536);
+        assert!(MemMb::try_from(Raw::Float(0.0)).is_err());
+        assert!(MemMb::try_from(Raw::Str("lots".into())).is_err());
+        assert!(SlurmName::try_from(Raw::Str("gpu;rm -rf".into())).is_err());
+        assert_eq!(SlurmName::try_from(Raw::Int(7)).unwrap().0, "7");
     }
 }

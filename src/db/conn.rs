@@ -43,8 +43,10 @@ pub fn connect(url: &str) -> Result<DbConn, DbError> {
         .strip_prefix("sqlite://")
         .ok_or_else(|| DbError::Connect { url: redact(url), message: "expected sqlite:// or postgres://".into() })?;
     if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| DbError::Connect { url: redact(url), message: format!("cannot create {}: {e}", dir.display()) })?;
+        std::fs::create_dir_all(dir).map_err(|e| DbError::Connect {
+            url: redact(url),
+            message: format!("cannot create {}: {e}", dir.display()),
+        })?;
     }
     let mut conn = diesel::SqliteConnection::establish(path).map_err(fail)?;
     // WAL lets readers (status views) run while a tick writes; busy_timeout rides out
@@ -92,11 +94,19 @@ pub fn migration_status(conn: &mut DbConn) -> Result<Vec<MigrationState>, DbErro
     let err = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
     let (known, applied) = match conn {
         DbConn::Pg(c) => (
-            MigrationSource::<diesel::pg::Pg>::migrations(&PG_MIGRATIONS).map_err(err)?.iter().map(|m| m.name().version().to_string()).collect::<Vec<_>>(),
+            MigrationSource::<diesel::pg::Pg>::migrations(&PG_MIGRATIONS)
+                .map_err(err)?
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect::<Vec<_>>(),
             c.applied_migrations().map_err(err)?,
         ),
         DbConn::Sqlite(c) => (
-            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS).map_err(err)?.iter().map(|m| m.name().version().to_string()).collect::<Vec<_>>(),
+            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+                .map_err(err)?
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect::<Vec<_>>(),
             c.applied_migrations().map_err(err)?,
         ),
     };

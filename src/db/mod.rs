@@ -47,9 +47,7 @@ impl DbError {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match self {
             DbError::Connect { .. } => true,
-            DbError::Query { source: E::DatabaseError(K::ClosedConnection | K::SerializationFailure, _), .. } => {
-                true
-            }
+            DbError::Query { source: E::DatabaseError(K::ClosedConnection | K::SerializationFailure, _), .. } => true,
             DbError::Query { source: E::DatabaseError(_, info), .. } => {
                 let m = info.message();
                 m.contains("database is locked") || m.contains("terminating connection")

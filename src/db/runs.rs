@@ -60,7 +60,15 @@ impl Store {
                 if let Some(p) = &previous {
                     diesel::update(pr::table.find(p.id)).set(pr::superseded.eq(true)).execute(c)?;
                 }
-                diesel::insert_into(pr::table).values(new).execute(c)?;
+                let at = now();
+                diesel::insert_into(pr::table)
+                    .values((
+                        new,
+                        pr::status.eq(RunStatus::Planned.as_str()),
+                        pr::created_at.eq(at),
+                        pr::updated_at.eq(at),
+                    ))
+                    .execute(c)?;
                 let run: Run = pr::table.filter(pr::token.eq(&new.token)).select(Run::as_select()).first(c)?;
                 if let Some(p) = &previous {
                     diesel::update(pr::table.find(p.id)).set(pr::superseded_by.eq(run.id)).execute(c)?;
@@ -175,9 +183,10 @@ impl Store {
     }
 
     pub fn run(&mut self, run_id: i64) -> Result<Run, DbError> {
-        load_run(&mut self.conn, run_id).optional().map_err(|e| DbError::query("load run", e))?.ok_or(
-            DbError::NotFound { entity: "run", id: run_id.to_string() },
-        )
+        load_run(&mut self.conn, run_id)
+            .optional()
+            .map_err(|e| DbError::query("load run", e))?
+            .ok_or(DbError::NotFound { entity: "run", id: run_id.to_string() })
     }
 
     /// Runs that have (or may have) a job in Slurm: what every tick tracks.

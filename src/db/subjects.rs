@@ -53,10 +53,8 @@ impl Store {
         self.conn
             .transaction(|c| {
                 diesel::insert_into(sessions::table).values(new).execute(c)?;
-                let s: Session = sessions::table
-                    .filter(sessions::scan_id.eq(&new.scan_id))
-                    .select(Session::as_select())
-                    .first(c)?;
+                let s: Session =
+                    sessions::table.filter(sessions::scan_id.eq(&new.scan_id)).select(Session::as_select()).first(c)?;
                 let validity = if s.is_valid { "valid" } else { "invalid" };
                 audit::record(
                     c,

@@ -41,11 +41,7 @@ pub async fn run(argv: &[String], timeout: Duration) -> Result<Output, RunError>
     let (program, args) = argv.split_first().expect("argv has a program");
     tracing::debug!(argv = %shown, "running");
     let started = Instant::now();
-    let child = Command::new(program)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output();
+    let child = Command::new(program).args(args).stdin(std::process::Stdio::null()).kill_on_drop(true).output();
     let out = match tokio::time::timeout(timeout, child).await {
         Err(_) => return Err(RunError::Timeout { argv: shown, secs: timeout.as_secs() }),
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -1,0 +1,118 @@
+//! init, config check, db migrate/status through the built binary.
+
+use crate::support::bin;
+use crate::support::db::TestDb;
+use assert_cmd::Command;
+use std::path::Path;
+
+fn nf(dir: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.current_dir(dir).env_remove("NEUROFLOW_CONFIG").env_remove("NEUROFLOW_DATABASE_URL").env("NO_COLOR", "1");
+    c
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn init_writes_a_valid_starter_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    nf(dir.path()).args(["init", "site"]).assert().success();
+    let cfg = dir.path().join("site/neuroflow.yaml");
+    assert!(cfg.is_file());
+    let out = nf(dir.path()).args(["init", "site"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    let out = nf(dir.path())
+        .args(["--config", "site/neuroflow.yaml", "config", "check", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let work = dir.path().join("site/work");
+    assert_eq!(v["config"]["paths"]["work_dir"], work.display().to_string());
+    assert_eq!(v["config"]["database"]["url"], format!("sqlite://{}", work.join("neuroflow.db").display()));
+    assert_eq!(v["config"]["pipelines"]["qsiprep"]["resources"]["time"], "12:00:00");
+}
+
+#[test]
+fn config_is_found_through_the_environment_and_the_working_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    nf(dir.path()).args(["init"]).assert().success();
+    nf(dir.path()).args(["config", "check"]).assert().success();
+    let elsewhere = tempfile::tempdir().unwrap();
+    nf(elsewhere.path())
+        .env("NEUROFLOW_CONFIG", dir.path().join("neuroflow.yaml"))
+        .args(["config", "check"])
+        .assert()
+        .success();
+    let out = nf(elsewhere.path()).args(["config", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("neuroflow init"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "stdout is data only");
+}
+
+#[test]
+fn a_bad_config_exits_1_with_file_line_column() {
+    let dir = tempfile::tempdir().unwrap();
+    nf(dir.path()).args(["init"]).assert().success();
+    let path = dir.path().join("neuroflow.yaml");
+    let text = std::fs::read_to_string(&path).unwrap().replace("cpus: 8", "cpus: -8");
+    std::fs::write(&path, text).unwrap();
+    let out = nf(dir.path()).args(["config", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("neuroflow.yaml:") && err.contains("cpus must be a whole number of at least 1 (got -8)"),
+        "{err}"
+    );
+}
+
+fn migrate_and_status(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    nf(dir.path()).args(["init"]).assert().success();
+    let status = |dir: &Path| {
+        let out = nf(dir)
+            .env("NEUROFLOW_DATABASE_URL", db.url())
+            .args(["db", "status", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<serde_json::Value>(&stdout(&out)).unwrap()
+    };
+    assert!(status(dir.path())["pending"].as_u64().unwrap() >= 1);
+    nf(dir.path()).env("NEUROFLOW_DATABASE_URL", db.url()).args(["db", "migrate"]).assert().success();
+    let v = status(dir.path());
+    assert_eq!(v["pending"], 0);
+    let backend = if db.url().starts_with("postgres") { "postgres" } else { "sqlite" };
+    assert_eq!(v["backend"], backend);
+}
+
+#[test]
+fn db_migrate_and_status_on_sqlite() {
+    migrate_and_status(&TestDb::sqlite());
+}
+
+#[test]
+fn db_migrate_and_status_on_postgres() {
+    migrate_and_status(&TestDb::postgres());
+}
+
+#[test]
+fn an_unreachable_database_is_transient_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    nf(dir.path()).args(["init"]).assert().success();
+    let out = nf(dir.path())
+        .env("NEUROFLOW_DATABASE_URL", "postgres://nobody:secret@127.0.0.1:1/none")
+        .args(["db", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("cannot connect to the state store") && !err.contains("secret"), "{err}");
+}

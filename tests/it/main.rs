@@ -1,0 +1,8 @@
+//! The one integration-test binary: end-to-end tests of the built `neuroflow`
+//! against real SQLite, PostgreSQL and Slurm.
+
+mod cli_basics;
+mod migrations;
+mod slurm_real;
+mod store;
+mod support;

@@ -1,0 +1,212 @@
+//! The store's behaviour, run identically on SQLite and PostgreSQL.
+
+use crate::both_backends;
+use crate::support::db::TestDb;
+use neuroflow::db::{JobUpdate, NewRun, NewSession, Store, SubmittedJob};
+use neuroflow::domain::{FailureCause, WorkflowStatus};
+use neuroflow::lifecycle::RunEvent;
+
+both_backends!(
+    migrations_apply_from_empty_once,
+    subjects_and_sessions_are_recorded_with_audit,
+    a_run_goes_through_its_lifecycle,
+    invalid_transitions_change_nothing,
+    a_new_run_supersedes_the_current_one,
+    tokens_are_unique,
+    ticks_are_recorded,
+);
+
+fn open(db: &TestDb) -> Store {
+    Store::open(db.url()).expect("open store")
+}
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+fn session(store: &mut Store, label: &str, scan: &str) -> (i64, i64) {
+    let subj = store.ensure_subject(label, label).unwrap();
+    let s = store
+        .register_session(
+            &NewSession {
+                subject_id: subj.id,
+                session_label: scan.replace('_', ""),
+                scan_id: scan.into(),
+                dicom_path: format!("/in/{scan}"),
+                study_date: chrono::NaiveDate::from_ymd_opt(2024, 1, 15),
+                series_json: "[]".into(),
+                is_valid: true,
+                scans_found: r#"{"T1w":176}"#.into(),
+                validation_message: String::new(),
+                discovered_at: now(),
+                updated_at: now(),
+            },
+            None,
+        )
+        .unwrap();
+    (subj.id, s.id)
+}
+
+fn new_run(subject: i64, session: Option<i64>, stage: &str, token: &str) -> NewRun {
+    NewRun {
+        token: token.into(),
+        stage: stage.into(),
+        level: if session.is_some() { "session" } else { "subject" }.into(),
+        subject_id: subject,
+        session_id: session,
+        attempt: 1,
+        trigger_reason: "test".into(),
+        covered_session_ids: String::new(),
+        upstream_run_ids: String::new(),
+        workflow_run_id: None,
+        job_name: format!("nf-{stage}-sub-x"),
+        script_path: "/w/x.sh".into(),
+        stdout_path: "/l/x.out".into(),
+        stderr_path: "/l/x.err".into(),
+        req_cpus: 2,
+        req_mem_mb: 4096,
+        req_gpus: 0,
+        req_time_minutes: 30,
+        req_partition: Some("debug".into()),
+        req_account: None,
+        req_qos: None,
+    }
+}
+
+fn migrations_apply_from_empty_once(db: &TestDb) {
+    let mut store = Store::connect(db.url()).unwrap();
+    let before = store.migration_status().unwrap();
+    assert!(!before.is_empty() && before.iter().all(|m| !m.applied));
+    let applied = store.migrate().unwrap();
+    assert_eq!(applied.len(), before.len());
+    assert!(store.migration_status().unwrap().iter().all(|m| m.applied));
+    assert!(store.migrate().unwrap().is_empty(), "second migrate applied something");
+    // Opening again (automatic migration on use) is a no-op too.
+    let mut again = open(db);
+    assert!(again.all_subjects().unwrap().is_empty());
+}
+
+fn subjects_and_sessions_are_recorded_with_audit(db: &TestDb) {
+    let mut store = open(db);
+    let (subj, sess) = session(&mut store, "0042", "20240115_1430");
+    assert_eq!(store.ensure_subject("0042", "42").unwrap().id, subj, "ensure_subject is idempotent");
+    let sessions = store.sessions_of_subject(subj).unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].session_label, "202401151430");
+    assert_eq!(sessions[0].study_date.unwrap().to_string(), "2024-01-15");
+    let trail = store.audit_trail("session", sess).unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!((trail[0].action.as_str(), trail[0].new_value.as_deref()), ("registered", Some("valid")));
+    assert_eq!(store.audit_trail("subject", subj).unwrap().len(), 1);
+}
+
+fn a_run_goes_through_its_lifecycle(db: &TestDb) {
+    let mut store = open(db);
+    let (subj, sess) = session(&mut store, "0001", "S1");
+    let run = store.record_planned_run(&new_run(subj, Some(sess), "bids_conversion", "tok-1")).unwrap();
+    assert_eq!(run.status, "planned");
+    assert_eq!(store.live_runs().unwrap().len(), 1);
+    let job = SubmittedJob {
+        job_id: 4242,
+        cluster: Some("localcluster".into()),
+        dependency_job_ids: "41".into(),
+        ..Default::default()
+    };
+    let run = store.record_submission(run.id, &job).unwrap();
+    assert_eq!((run.status.as_str(), run.slurm_job_id, run.dependency_job_ids.as_str()), ("queued", Some(4242), "41"));
+    assert!(run.submitted_at.is_some());
+    let facts = JobUpdate {
+        slurm_state: Some("RUNNING".into()),
+        node_list: Some("localhost".into()),
+        started_at: Some(now()),
+        ..Default::default()
+    };
+    let run = store.apply_run_event(run.id, RunEvent::Started, &facts, "").unwrap();
+    assert_eq!(run.status, "running");
+    let done = JobUpdate {
+        slurm_state: Some("COMPLETED".into()),
+        exit_code: Some(0),
+        exit_signal: Some(0),
+        elapsed_seconds: Some(93),
+        max_rss_kb: Some(316904),
+        ended_at: Some(now()),
+        ..Default::default()
+    };
+    let run = store.apply_run_event(run.id, RunEvent::Succeeded, &done, "outputs present").unwrap();
+    assert_eq!(run.status, "completed");
+    assert_eq!(
+        (run.elapsed_seconds, run.max_rss_kb, run.node_list.as_deref()),
+        (Some(93), Some(316904), Some("localhost"))
+    );
+    assert!(store.live_runs().unwrap().is_empty());
+    assert_eq!(store.run_by_job_id(4242).unwrap().map(|r| r.id), Some(run.id));
+    let trail: Vec<String> = store
+        .audit_trail("run", run.id)
+        .unwrap()
+        .iter()
+        .map(|a| format!("{:?}->{:?}", a.old_value, a.new_value))
+        .collect();
+    assert_eq!(trail.len(), 4, "{trail:?}");
+    assert_eq!(trail[3], r#"Some("running")->Some("completed")"#);
+}
+
+fn invalid_transitions_change_nothing(db: &TestDb) {
+    let mut store = open(db);
+    let (subj, sess) = session(&mut store, "0002", "S2");
+    let run = store.record_planned_run(&new_run(subj, Some(sess), "qsirecon", "tok-2")).unwrap();
+    let err = store.apply_run_event(run.id, RunEvent::Succeeded, &JobUpdate::default(), "").unwrap_err();
+    assert!(err.to_string().contains("a planned run cannot become succeeded"), "{err}");
+    let failed = store
+        .apply_run_event(
+            run.id,
+            RunEvent::Failed(FailureCause::SubmitRejected),
+            &JobUpdate::default(),
+            "invalid partition",
+        )
+        .unwrap();
+    assert_eq!((failed.status.as_str(), failed.failure_cause.as_deref()), ("failed", Some("submit_rejected")));
+    assert!(store.apply_run_event(run.id, RunEvent::Started, &JobUpdate::default(), "").is_err());
+    assert_eq!(store.run(run.id).unwrap().status, "failed");
+    assert_eq!(store.audit_trail("run", run.id).unwrap().len(), 2);
+}
+
+fn a_new_run_supersedes_the_current_one(db: &TestDb) {
+    let mut store = open(db);
+    let (subj, _) = session(&mut store, "0003", "S3");
+    let first = store.record_planned_run(&new_run(subj, None, "qsiprep", "tok-3a")).unwrap();
+    store
+        .apply_run_event(first.id, RunEvent::Failed(FailureCause::SubmitRejected), &JobUpdate::default(), "x")
+        .unwrap();
+    let mut retry = new_run(subj, None, "qsiprep", "tok-3b");
+    retry.attempt = 2;
+    let second = store.record_planned_run(&retry).unwrap();
+    let old = store.run(first.id).unwrap();
+    assert!(old.superseded);
+    assert_eq!(old.superseded_by, Some(second.id));
+    let current: Vec<i64> = store.current_runs().unwrap().iter().map(|r| r.id).collect();
+    assert_eq!(current, vec![second.id]);
+    let history = store.run_history("qsiprep", subj, None).unwrap();
+    assert_eq!(history.iter().map(|r| r.attempt).collect::<Vec<_>>(), vec![2, 1]);
+}
+
+fn tokens_are_unique(db: &TestDb) {
+    let mut store = open(db);
+    let (subj, sess) = session(&mut store, "0004", "S4");
+    store.record_planned_run(&new_run(subj, Some(sess), "qsiparc", "tok-4")).unwrap();
+    let (subj2, sess2) = session(&mut store, "0005", "S5");
+    assert!(store.record_planned_run(&new_run(subj2, Some(sess2), "qsiparc", "tok-4")).is_err());
+    // The failed insert rolled back: the other unit's history is untouched.
+    assert!(store.run_history("qsiparc", subj2, Some(sess2)).unwrap().is_empty());
+    assert_eq!(store.current_runs().unwrap().len(), 1);
+}
+
+fn ticks_are_recorded(db: &TestDb) {
+    let mut store = open(db);
+    let tick = store.begin_tick("login1", 4321, false).unwrap();
+    assert_eq!(tick.status, "running");
+    store.tick_stage(tick.id, "submit", &["sync".into(), "discover".into()]).unwrap();
+    let done = store.finish_tick(tick.id, WorkflowStatus::Completed, r#"{"submitted":3}"#, None).unwrap();
+    assert_eq!((done.status.as_str(), done.stages_completed.as_str()), ("completed", "sync,discover"));
+    assert!(done.finished_at.is_some() && done.current_stage.is_none());
+    assert_eq!(store.recent_ticks(5).unwrap().len(), 1);
+}
