@@ -69,14 +69,16 @@ quote_argv() {
 
 # rec NAME DESCRIPTION CMD...: run CMD (stdin /dev/null) and store the four files of case NAME
 rec() {
-  local name=$1 desc=$2 rc
+  local name=$1 desc=$2 rc t0 secs
   shift 2
+  t0=$EPOCHREALTIME
   "$@" >"$STAGE/$name.stdout" 2>"$STAGE/$name.stderr" </dev/null
   rc=$?
+  secs=$(awk -v a="$EPOCHREALTIME" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')
   echo "$rc" >"$STAGE/$name.rc"
   {
     quote_argv "$@"
-    echo "# recorded $(date -Iseconds) on $(hostname); sbatch --version: $(sbatch --version)"
+    echo "# recorded $(date -Iseconds) on $(hostname); sbatch --version: $(sbatch --version); took $secs s"
   } >"$STAGE/$name.cmd"
   README+=("| \`$name\` | $rc | $desc |")
   nf_log "recorded $name: rc=$rc stdout=$(wc -l <"$STAGE/$name.stdout") lines, stderr=$(wc -l <"$STAGE/$name.stderr") lines"
@@ -243,10 +245,19 @@ EOF
 rec sbatch_too_many_gpus "#SBATCH --gres=gpu:3 (node has 2): rejected, rc 1" \
   sbatch --parsable "$J/too-many-gpus.sh"
 
-mkjob dependency-rejected --dependency=afterok:$UNKNOWN <<'EOF'
+# afterok on an id that never existed is NOT rejected: slurmctld drops the dependency
+# and the job runs at once (its row is in sacct_terminal/squeue_terminal)
+mkjob dependency-unknown --dependency=afterok:$UNKNOWN <<'EOF'
+echo "ran although afterok:999999 never existed"
+EOF
+rec sbatch_dependency_unknown "#SBATCH --dependency=afterok:$UNKNOWN (an id that never existed): ACCEPTED, rc 0, bare id; the dependency is dropped and the job runs at once (COMPLETED in sacct_terminal)" \
+  sbatch --parsable "$J/dependency-unknown.sh"
+case_id T_DEPUNKNOWN sbatch_dependency_unknown
+# only a malformed dependency is rejected at submit time
+mkjob dependency-rejected --dependency=afterok: <<'EOF'
 true
 EOF
-rec sbatch_dependency_rejected "#SBATCH --dependency=afterok:$UNKNOWN (never existed): rejected, rc 1, 'Job dependency problem'" \
+rec sbatch_dependency_rejected "#SBATCH --dependency=afterok: (empty id list): rejected, rc 1, 'Job dependency problem' (same for afterok:abc or an unknown type)" \
   sbatch --parsable "$J/dependency-rejected.sh"
 
 mkjob bad-directive --no-such-option <<'EOF'
@@ -306,17 +317,19 @@ mixed_sacct_ready() {
 wait_until 30 "sacct rows of the completed/failed jobs" mixed_sacct_ready
 rec squeue_mixed "one squeue call: RUNNING; PENDING/Dependency; PENDING/DependencyNeverSatisfied; COMPLETED; FAILED (exit 1); PENDING/JobHeldUser (--hold); array 0-3%2 with 2 tasks RUNNING and 2 PENDING/JobArrayTaskLimit" \
   "${SQUEUE[@]}" --jobs="$MIXED" "$SQUEUE_FMT"
-rec sacct_running "sacct on the same jobs as squeue_mixed: RUNNING job and its steps, PENDING jobs (Start Unknown, 'None assigned'), throttled array tasks, COMPLETED and FAILED" \
+rec sacct_running "sacct on the same jobs as squeue_mixed: RUNNING job and its .batch/.extern steps (End Unknown); PENDING jobs (Start/End Unknown, NodeList 'None assigned', empty AllocTRES, no steps); running array tasks as BASE_TASK rows and the throttled rest as one BASE_[2-3%2] row; COMPLETED and FAILED. Comment is empty until a job has ended" \
   "${SACCT[@]}" --jobs="$MIXED" "$SACCT_FMT"
 
 # ------------------------------------------------------------------ 4. unknown ids
-rec squeue_unknown_ids "only ids that never existed: rc 1, 'slurm_load_jobs error: Invalid job id specified' on stderr" \
+rec squeue_unknown_id "ONE id that never existed (squeue asks for that single job): rc 1, 'slurm_load_jobs error: Invalid job id specified' on stderr" \
+  "${SQUEUE[@]}" --jobs="$UNKNOWN" "$SQUEUE_FMT"
+rec squeue_unknown_ids "TWO ids that never existed (squeue loads all jobs and filters): rc 0, empty output, no error" \
   "${SQUEUE[@]}" --jobs="$((UNKNOWN - 1)),$UNKNOWN" "$SQUEUE_FMT"
 rec squeue_some_unknown "one running job + one id that never existed: rc 0, only the known job is listed" \
   "${SQUEUE[@]}" --jobs="$R,$UNKNOWN" "$SQUEUE_FMT"
 rec sacct_unknown_id "an id that never existed: rc 0, empty output" \
   "${SACCT[@]}" --jobs="$UNKNOWN" "$SACCT_FMT"
-rec scancel_unknown "scancel of an id that never existed" scancel "$UNKNOWN"
+rec scancel_unknown "scancel of an id that never existed: rc 0, no output (no error!)" scancel "$UNKNOWN"
 
 # the squeue_mixed jobs are not needed any more: free their CPUs
 scancel "$R" "$D" "$N" "$H" "$A"
@@ -378,17 +391,17 @@ mkjob t-gpu --partition=gpu --gres=gpu:1 <<'EOF'
 echo "CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"
 EOF
 submit T_GPU t-gpu
-TERM_IDS="$T_OK,$T_EXIT3,$T_KILLDEP,$T_CANCEL,$T_CANCELP,$T_OOM,$T_KILL9,$T_RSS,$T_ARRAY,$T_GPU"
+TERM_IDS="$T_DEPUNKNOWN,$T_OK,$T_EXIT3,$T_KILLDEP,$T_CANCEL,$T_CANCELP,$T_OOM,$T_KILL9,$T_RSS,$T_ARRAY,$T_GPU"
 
 wait_until 60 "t-cancel-running RUNNING" is_state "$T_CANCEL" RUNNING
 rec scancel_ok "scancel of a RUNNING and a PENDING (--begin) job: rc 0, no output" scancel "$T_CANCEL" "$T_CANCELP"
 wait_until 60 "t-completed COMPLETED" is_state "$T_OK" COMPLETED
-rec scancel_finished "scancel of a job that already COMPLETED (still within MinJobAge)" scancel "$T_OK"
+rec scancel_finished "scancel of a job that already COMPLETED (still within MinJobAge): rc 0, no output" scancel "$T_OK"
 
 wait_until 120 "all sacct_terminal jobs finished in squeue" gone_from_queue "$TERM_IDS"
 SACCT_PREV=""
-wait_until 120 "sacct_terminal rows terminal and settled" sacct_settled "$TERM_IDS" 13
-rec sacct_terminal "one sacct call (job + .batch/.extern step rows): COMPLETED; FAILED 3:0; CANCELLED by 0 while pending (--kill-on-invalid-dep=yes, afterok on the exit-3 job); CANCELLED by 0 running (scancel_ok); CANCELLED by 0 pending (--begin, scancel_ok); OUT_OF_MEMORY 0:125 (--mem=100M, 400 MB); FAILED 0:9 (kill -9 \$\$); COMPLETED with MaxRSS ~300 MB on .batch (--mem=1G); array 0-3 with task 2 FAILED 1:0; COMPLETED on partition gpu with gres/gpu=1 in AllocTRES" \
+wait_until 120 "sacct_terminal rows terminal and settled" sacct_settled "$TERM_IDS" 14
+rec sacct_terminal "one sacct call, job rows + .batch/.extern step rows: COMPLETED (afterok:$UNKNOWN, see sbatch_dependency_unknown); COMPLETED; FAILED 3:0; --kill-on-invalid-dep=yes job cancelled by its failed dependency: plain CANCELLED, Start=End, NodeList 'None assigned', no steps; scancel of a RUNNING job: 'CANCELLED by 0' (.batch CANCELLED 0:15); scancel of a PENDING (--begin) job: 'CANCELLED by 0', no steps; OUT_OF_MEMORY 0:125 (--mem=100M, 400 MB); kill -9 \$\$: FAILED 0:9 (.batch CANCELLED 0:9); ~300 MB MaxRSS on .batch (--mem=1G, ReqMem 1G); array 0-3 with task 2 FAILED 1:0 (last task reuses the base id as JobIDRaw); partition gpu with gres/gpu=1 in AllocTRES" \
   "${SACCT[@]}" --jobs="$TERM_IDS" "$SACCT_FMT"
 
 # ------------------------------------------------------------------ 6. TIMEOUT (+ squeue of all terminal states)
@@ -396,7 +409,7 @@ nf_log "waiting for the --time=1 job $T_TIMEOUT to time out (80-90 s after it st
 wait_until 180 "timeout job TIMEOUT in squeue" is_state "$T_TIMEOUT" TIMEOUT
 SACCT_PREV=""
 wait_until 60 "timeout job settled in sacct" sacct_settled "$T_TIMEOUT" 1
-rec sacct_timeout "--time=1 job sleeping 300 s, killed by the time limit: TIMEOUT" \
+rec sacct_timeout "--time=1 job sleeping 300 s, killed by the time limit ~90 s after it started: job row TIMEOUT 0:0, .batch CANCELLED 0:15" \
   "${SACCT[@]}" --jobs="$T_TIMEOUT" "$SACCT_FMT"
 rec squeue_terminal "squeue of the sacct_terminal + sacct_timeout jobs within MinJobAge=300: every terminal state as slurmctld reports it (CANCELLED, OUT_OF_MEMORY, TIMEOUT, ...), array tasks one per line" \
   "${SQUEUE[@]}" --jobs="$TERM_IDS,$T_TIMEOUT" "$SQUEUE_FMT"
@@ -405,19 +418,20 @@ rec squeue_terminal "squeue of the sacct_terminal + sacct_timeout jobs within Mi
 nf_log "stopping slurmdbd for sacct_dbd_down"
 STOPPED=1
 bash "$HERE/down.sh" slurmdbd || nf_die "down.sh slurmdbd failed"
-rec sacct_dbd_down "slurmdbd stopped: sacct fails at once" "${SACCT[@]}" --jobs="$T_OK" "$SACCT_FMT"
+rec sacct_dbd_down "slurmdbd stopped: sacct fails at once, rc 1, three error lines (Connection refused)" "${SACCT[@]}" --jobs="$T_OK" "$SACCT_FMT"
 bash "$HERE/up.sh" || nf_die "up.sh failed after sacct_dbd_down"
 STOPPED=0
 
 nf_log "stopping slurmctld for the controller-down cases (each command takes ~9 s to give up)"
 STOPPED=1
 bash "$HERE/down.sh" slurmctld || nf_die "down.sh slurmctld failed"
-rec squeue_controller_down "slurmctld stopped: squeue gives up after ~9 s" "${SQUEUE[@]}" --jobs="$T_OK" "$SQUEUE_FMT"
+rec squeue_controller_down "slurmctld stopped: squeue gives up after ~9 s (18 s when --jobs has a single id; same output)" \
+  "${SQUEUE[@]}" --jobs="$T_OK,$T_EXIT3" "$SQUEUE_FMT"
 mkjob controller-down <<'EOF'
 echo never runs
 EOF
-rec sbatch_controller_down "slurmctld stopped: sbatch gives up after ~9 s" sbatch --parsable "$J/controller-down.sh"
-rec scancel_controller_down "slurmctld stopped: scancel gives up after ~9 s" scancel "$T_OK"
+rec sbatch_controller_down "slurmctld stopped: sbatch gives up after ~9 s, rc 1" sbatch --parsable "$J/controller-down.sh"
+rec scancel_controller_down "slurmctld stopped: scancel gives up after ~9 s with rc 8 (not 1), one error line per job id" scancel "$T_OK"
 bash "$HERE/up.sh" || nf_die "up.sh failed after the controller-down cases"
 STOPPED=0
 

@@ -1,2 +1,2 @@
-sacct --noheader --parsable2 --jobs=39,40,42,43,41,44,33 --format=JobID,JobIDRaw,JobName,State,ExitCode,Elapsed,Submit,Start,End,NodeList,MaxRSS,ReqMem,AllocTRES,Comment
-# recorded 2026-11-26T10:02:42+00:00 on vm; sbatch --version: slurm-wlm 22.05.8
+sacct --noheader --parsable2 --jobs=157,158,160,161,159,162,150 --format=JobID,JobIDRaw,JobName,State,ExitCode,Elapsed,Submit,Start,End,NodeList,MaxRSS,ReqMem,AllocTRES,Comment
+# recorded 2026-11-26T10:12:40+00:00 on vm; sbatch --version: slurm-wlm 22.05.8; took 0.2 s

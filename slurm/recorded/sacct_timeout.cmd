@@ -1,2 +1,2 @@
-sacct --noheader --parsable2 --jobs=29 --format=JobID,JobIDRaw,JobName,State,ExitCode,Elapsed,Submit,Start,End,NodeList,MaxRSS,ReqMem,AllocTRES,Comment
-# recorded 2026-11-26T10:04:12+00:00 on vm; sbatch --version: slurm-wlm 22.05.8
+sacct --noheader --parsable2 --jobs=146 --format=JobID,JobIDRaw,JobName,State,ExitCode,Elapsed,Submit,Start,End,NodeList,MaxRSS,ReqMem,AllocTRES,Comment
+# recorded 2026-11-26T10:13:58+00:00 on vm; sbatch --version: slurm-wlm 22.05.8; took 0.2 s

@@ -1,2 +1,2 @@
-sbatch --parsable --clusters=localcluster /tmp/nf-rec.qEIAdO/jobs/clusters.sh
-# recorded 2026-11-26T10:02:39+00:00 on vm; sbatch --version: slurm-wlm 22.05.8
+sbatch --parsable --clusters=localcluster /tmp/nf-rec.8GLsf7/jobs/clusters.sh
+# recorded 2026-11-26T10:12:34+00:00 on vm; sbatch --version: slurm-wlm 22.05.8; took 0.1 s

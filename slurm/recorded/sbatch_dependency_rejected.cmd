@@ -1,2 +1,2 @@
-sbatch --parsable /tmp/nf-rec.qEIAdO/jobs/dependency-rejected.sh
-# recorded 2026-11-26T10:02:39+00:00 on vm; sbatch --version: slurm-wlm 22.05.8
+sbatch --parsable /tmp/nf-rec.8GLsf7/jobs/dependency-rejected.sh
+# recorded 2026-11-26T10:12:34+00:00 on vm; sbatch --version: slurm-wlm 22.05.8; took 0.0 s

@@ -1,2 +1,2 @@
-scancel 47
-# recorded 2026-11-26T10:02:46+00:00 on vm; sbatch --version: slurm-wlm 22.05.8
+scancel 165
+# recorded 2026-11-26T10:12:43+00:00 on vm; sbatch --version: slurm-wlm 22.05.8; took 0.0 s

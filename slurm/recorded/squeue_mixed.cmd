@@ -1,2 +1,2 @@
-squeue --noheader --array --states=all --jobs=39,40,42,43,41,44,33 '--format=%A|%i|%T|%r|%j|%k'
-# recorded 2026-11-26T10:02:42+00:00 on vm; sbatch --version: slurm-wlm 22.05.8
+squeue --noheader --array --states=all --jobs=157,158,160,161,159,162,150 '--format=%A|%i|%T|%r|%j|%k'
+# recorded 2026-11-26T10:12:40+00:00 on vm; sbatch --version: slurm-wlm 22.05.8; took 0.0 s

@@ -105,7 +105,7 @@ impl Config {
         for path in [&mut p.dicom_incoming, &mut p.bids_root, &mut p.derivatives, &mut p.work_dir, &mut p.log_dir] {
             absolutize(base, path);
         }
-        if let Some(f) = &mut self.mapping.csv_file {
+        if let Some(f) = self.mapping.as_mut().and_then(|m| m.csv_file.as_mut()) {
             absolutize(base, f);
         }
         if let Some(d) = &mut self.templates.dir {
@@ -144,7 +144,11 @@ impl Config {
                 );
             }
         }
-        validate_mapping(&self.mapping)?;
+        match (&self.mapping, &self.discovery.path_pattern) {
+            (Some(m), _) => validate_mapping(m)?,
+            (None, None) => return err("mapping", "missing: give `mapping: {csv_file: ...}` (or `discovery.path_pattern` for <subject>/<session> folders)".into()),
+            (None, Some(_)) => {}
+        }
         validate_protocol(&self.protocol)?;
         if let Some(p) = &self.discovery.path_pattern {
             validate_path_pattern(p).map_err(|m| ("discovery.path_pattern".to_string(), m))?;

@@ -11,7 +11,8 @@ pub struct Config {
     pub paths: Paths,
     #[serde(default)]
     pub database: Database,
-    pub mapping: Mapping,
+    /// Required unless `discovery.path_pattern` names the subject in the path.
+    pub mapping: Option<Mapping>,
     #[serde(default)]
     pub discovery: Discovery,
     pub protocol: Protocol,

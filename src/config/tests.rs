@@ -36,8 +36,9 @@ fn error_of(text: &str) -> String {
 fn minimal_config_is_valid_and_defaults_apply() {
     let c = parse_text(MINIMAL).unwrap().config;
     assert_eq!(c.discovery.stability_minutes, 10);
-    assert_eq!(c.mapping.scan_id_column, "ScanID");
-    assert_eq!(c.mapping.csv_file.as_deref(), Some(Path::new("/etc/nf/map.csv")));
+    let m = c.mapping.as_ref().unwrap();
+    assert_eq!(m.scan_id_column, "ScanID");
+    assert_eq!(m.csv_file.as_deref(), Some(Path::new("/etc/nf/map.csv")));
     assert_eq!(c.database_url(), "sqlite:///data/work/neuroflow.db");
     let q = c.pipeline("qsiprep").unwrap();
     assert_eq!((q.resources.cpus.0, q.resources.mem.0, q.resources.time.minutes), (8, 16384, 720));
@@ -105,7 +106,14 @@ fn malformed_yaml_is_located() {
 #[test]
 fn missing_section_is_named() {
     let e = error_of(&MINIMAL.replace("mapping:\n  csv_file: map.csv\n", ""));
-    assert!(e.contains("missing field `mapping`"), "{e}");
+    assert!(e.contains("`mapping`: missing") && e.contains("path_pattern"), "{e}");
+    let with_pattern = MINIMAL.replace(
+        "mapping:\n  csv_file: map.csv\n",
+        "discovery:\n  path_pattern: '^(?P<subject>[^/]+)/(?P<session>[^/]+)$'\n",
+    );
+    assert!(parse_text(&with_pattern).is_ok());
+    let e = error_of(&MINIMAL.replace("protocol:\n", "protocl:\n"));
+    assert!(e.contains("unknown field `protocl`"), "{e}");
 }
 
 #[test]

@@ -42,6 +42,7 @@ diesel::table! {
         file_count -> BigInt,
         total_bytes -> BigInt,
         newest_mtime -> Timestamp,
+        fingerprint_since -> Timestamp,
         first_seen -> Timestamp,
         last_seen -> Timestamp,
         session_id -> Nullable<BigInt>,

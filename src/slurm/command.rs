@@ -32,14 +32,14 @@ impl SlurmCli {
         let argv = self.argv(command, &args);
         let out = runner::run(&argv, self.timeout).await?;
         if !out.success() && controller_down(&out.stderr) {
-            return Err(SlurmError::Unreachable { command, message: first_error_line(&out.stderr) });
+            return Err(SlurmError::Unreachable { command, message: error_summary(&out.stderr) });
         }
         Ok((argv, out))
     }
 }
 
 /// Messages Slurm prints when slurmctld or slurmdbd cannot be reached.
-fn controller_down(stderr: &str) -> bool {
+pub(super) fn controller_down(stderr: &str) -> bool {
     [
         "Unable to contact slurm controller",
         "Socket timed out",
@@ -52,20 +52,22 @@ fn controller_down(stderr: &str) -> bool {
     .any(|m| stderr.contains(m))
 }
 
-fn first_error_line(stderr: &str) -> String {
+/// The lines of stderr that say what went wrong (`error:` lines, else all), joined.
+pub(super) fn error_summary(stderr: &str) -> String {
     let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    lines.iter().rev().find(|l| l.contains("error")).or(lines.last()).map(|s| s.to_string()).unwrap_or_default()
+    let errors: Vec<&str> = lines.iter().copied().filter(|l| l.contains("error")).collect();
+    if errors.is_empty() { lines.join("; ") } else { errors.join("; ") }
 }
 
 fn failed(argv: &[String], out: &Output) -> SlurmError {
-    SlurmError::Failed { argv: display_argv(argv), code: out.code, stderr: first_error_line(&out.stderr) }
+    SlurmError::Failed { argv: display_argv(argv), code: out.code, stderr: error_summary(&out.stderr) }
 }
 
 impl Scheduler for SlurmCli {
     async fn submit(&self, script: &Path) -> Result<Submitted, SlurmError> {
         let (_, out) = self.call("sbatch", vec!["--parsable".into(), script.display().to_string()]).await?;
         if !out.success() {
-            let message = first_error_line(&out.stderr);
+            let message = error_summary(&out.stderr);
             let script = script.display().to_string();
             return Err(if message.contains("dependency") {
                 SlurmError::DependencyRejected { script, message }
@@ -80,7 +82,7 @@ impl Scheduler for SlurmCli {
         let (_, out) = self.call("sbatch", vec!["--test-only".into(), script.display().to_string()]).await?;
         if !out.success() {
             let script = script.display().to_string();
-            return Err(SlurmError::Rejected { script, message: first_error_line(&out.stderr) });
+            return Err(SlurmError::Rejected { script, message: error_summary(&out.stderr) });
         }
         Ok(out.stderr.trim().to_string())
     }

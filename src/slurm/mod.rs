@@ -6,6 +6,9 @@ pub mod parse;
 pub mod runner;
 mod state;
 
+#[cfg(test)]
+mod recorded_tests;
+
 pub use command::SlurmCli;
 pub use parse::{AcctRecord, QueueRow, Submitted};
 pub use state::JobState;

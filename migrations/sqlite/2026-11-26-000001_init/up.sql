@@ -38,6 +38,7 @@ CREATE TABLE incoming_folders (
     file_count BIGINT NOT NULL,
     total_bytes BIGINT NOT NULL,
     newest_mtime TIMESTAMP NOT NULL,
+    fingerprint_since TIMESTAMP NOT NULL, -- when discovery first saw the current fingerprint
     first_seen TIMESTAMP NOT NULL,
     last_seen TIMESTAMP NOT NULL,
     session_id BIGINT REFERENCES sessions(id)

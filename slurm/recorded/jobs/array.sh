@@ -1,8 +1,8 @@
 #!/bin/bash
 #SBATCH --job-name=nf-rec-array
-#SBATCH --comment=neuroflow:run=b773ba2d-e4bf-4423-9997-65266caa52a0
-#SBATCH --output=/tmp/nf-rec.qEIAdO/logs/%x-%A_%a.out
-#SBATCH --error=/tmp/nf-rec.qEIAdO/logs/%x-%A_%a.err
+#SBATCH --comment=neuroflow:run=e60c0377-a3a3-435d-9415-7d6b85d1dfbf
+#SBATCH --output=/tmp/nf-rec.8GLsf7/logs/%x-%A_%a.out
+#SBATCH --error=/tmp/nf-rec.8GLsf7/logs/%x-%A_%a.err
 #SBATCH --array=0-3%2
 echo "task $SLURM_ARRAY_TASK_ID of array $SLURM_ARRAY_JOB_ID"
 sleep 600

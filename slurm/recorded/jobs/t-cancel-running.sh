@@ -1,6 +1,6 @@
 #!/bin/bash
 #SBATCH --job-name=nf-rec-t-cancel-running
-#SBATCH --comment=neuroflow:run=b773ba2d-e4bf-4423-9997-65266caa52a0
-#SBATCH --output=/tmp/nf-rec.qEIAdO/logs/%x-%j.out
-#SBATCH --error=/tmp/nf-rec.qEIAdO/logs/%x-%j.err
+#SBATCH --comment=neuroflow:run=e60c0377-a3a3-435d-9415-7d6b85d1dfbf
+#SBATCH --output=/tmp/nf-rec.8GLsf7/logs/%x-%j.out
+#SBATCH --error=/tmp/nf-rec.8GLsf7/logs/%x-%j.err
 sleep 600

@@ -1,0 +1,7 @@
+#!/bin/bash
+#SBATCH --job-name=nf-rec-dependency-unknown
+#SBATCH --comment=neuroflow:run=e60c0377-a3a3-435d-9415-7d6b85d1dfbf
+#SBATCH --output=/tmp/nf-rec.8GLsf7/logs/%x-%j.out
+#SBATCH --error=/tmp/nf-rec.8GLsf7/logs/%x-%j.err
+#SBATCH --dependency=afterok:999999
+echo "ran although afterok:999999 never existed"
