@@ -144,6 +144,7 @@ string_enum!(
         Preempted => "preempted",
         OutputsMissing => "outputs_missing",
         SubmitRejected => "submit_rejected",
+        SubmitInterrupted => "submit_interrupted",
         UpstreamFailed => "upstream_failed",
         ByPerson => "by_person",
         SlurmCancelled => "slurm_cancelled",

@@ -19,6 +19,9 @@ pub enum Error {
     Slurm(#[from] crate::slurm::SlurmError),
     #[error("{0}")]
     Usage(String),
+    /// Something outside neuroflow is unavailable for now (a mapping sheet, …).
+    #[error("{0}")]
+    Transient(String),
     #[error("cannot {action} {path}: {source}")]
     Io { action: &'static str, path: std::path::PathBuf, source: std::io::Error },
 }
@@ -28,6 +31,7 @@ impl Error {
         let transient = match self {
             Error::Db(e) => e.is_transient(),
             Error::Slurm(e) => e.is_transient(),
+            Error::Transient(_) => true,
             _ => false,
         };
         if transient { ExitClass::Transient } else { ExitClass::NeedsHuman }

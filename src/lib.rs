@@ -4,8 +4,13 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod discovery;
 pub mod domain;
 pub mod error;
 pub mod lifecycle;
+pub mod pipeline;
+pub mod progress;
 pub mod slurm;
 pub mod stages;
+pub mod synth;
+pub mod workflow;

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(cli::run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             let class = e.exit_class();
             tracing::error!(exit = class as u8, "{e}");

@@ -3,6 +3,21 @@
 
 use crate::domain::Level;
 
+/// A success marker: a path pattern with `{bids}`, `{derivatives}`, `{sub}`
+/// (participant label), `{ses}` (session label) and, for `Each`, `{item}`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Marker {
+    /// A file that must exist.
+    File(&'static str),
+    /// A directory that must exist and hold at least one entry.
+    NonEmptyDir(&'static str),
+    /// A directory holding (at any depth) at least one file ending in each suffix.
+    DirWithFiles(&'static str, &'static [&'static str]),
+    /// One file per item of a list option (e.g. one report per recon suffix);
+    /// without the option, at least one file matching the pattern's `{item}` as `*`.
+    Each { option: &'static str, path: &'static str },
+}
+
 /// One stage of the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub struct StageDef {
@@ -14,8 +29,14 @@ pub struct StageDef {
     pub needs: &'static [&'static str],
     /// Template file under templates/ that renders the sbatch script.
     pub template: &'static str,
+    /// The tool's executable name (the default `command` with `runtime: native`).
+    pub tool: &'static str,
     /// Keys allowed under `pipelines.<stage>.options` (free-form values for the template).
     pub options: &'static [&'static str],
+    /// Options the stage cannot run without.
+    pub required_options: &'static [&'static str],
+    /// What must exist after a COMPLETED job for the run to count as completed.
+    pub success: &'static [Marker],
     /// Defaults when the configuration does not say.
     pub default_max_concurrent: u32,
 }
@@ -26,7 +47,13 @@ pub const STAGES: &[StageDef] = &[
         level: Level::Session,
         needs: &[],
         template: "bids_conversion.sh.tera",
+        tool: "heudiconv",
         options: &["heuristic", "overwrite", "grouping"],
+        required_options: &[],
+        success: &[
+            Marker::File("{bids}/dataset_description.json"),
+            Marker::DirWithFiles("{bids}/sub-{sub}/ses-{ses}", &[".nii.gz", ".json"]),
+        ],
         default_max_concurrent: 4,
     },
     StageDef {
@@ -34,7 +61,13 @@ pub const STAGES: &[StageDef] = &[
         level: Level::Subject,
         needs: &["bids_conversion"],
         template: "qsiprep.sh.tera",
+        tool: "qsiprep",
         options: &["output_resolution", "bids_filter_file", "extra_args"],
+        required_options: &[],
+        success: &[
+            Marker::File("{derivatives}/qsiprep/sub-{sub}.html"),
+            Marker::NonEmptyDir("{derivatives}/qsiprep/sub-{sub}"),
+        ],
         default_max_concurrent: 1,
     },
     StageDef {
@@ -42,7 +75,13 @@ pub const STAGES: &[StageDef] = &[
         level: Level::Session,
         needs: &["qsiprep"],
         template: "qsirecon.sh.tera",
+        tool: "qsirecon",
         options: &["recon_spec", "atlases", "datasets", "recon_suffixes", "extra_args"],
+        required_options: &["recon_spec"],
+        success: &[Marker::Each {
+            option: "recon_suffixes",
+            path: "{derivatives}/qsirecon/derivatives/qsirecon-{item}/sub-{sub}_ses-{ses}.html",
+        }],
         default_max_concurrent: 2,
     },
     StageDef {
@@ -50,7 +89,10 @@ pub const STAGES: &[StageDef] = &[
         level: Level::Session,
         needs: &["qsirecon"],
         template: "qsiparc.sh.tera",
+        tool: "qsiparc",
         options: &["atlases", "extra_args"],
+        required_options: &[],
+        success: &[Marker::NonEmptyDir("{derivatives}/qsiparc/sub-{sub}/ses-{ses}/dwi")],
         default_max_concurrent: 4,
     },
 ];
@@ -79,6 +121,10 @@ mod tests {
                 assert!(matches!(pos, Some(p) if p < i), "{} needs {need}, which must come earlier", s.name);
             }
             assert!(s.template.ends_with(".sh.tera"));
+            assert!(!s.success.is_empty(), "{} has no success markers", s.name);
+            for r in s.required_options {
+                assert!(s.options.contains(r), "{}: required option {r} is not an allowed option", s.name);
+            }
         }
     }
 }

@@ -1,10 +1,17 @@
 //! Command-line types and dispatch; the only code that writes to stdout.
 
+mod common;
 mod config_cmd;
 mod db_cmd;
+mod discover;
 mod doctor;
 mod init;
 mod output;
+mod runs;
+mod sessions;
+mod submit;
+mod templates_cmd;
+mod workflow_cmd;
 
 use crate::error::Result;
 use clap::{Parser, Subcommand};
@@ -50,15 +57,47 @@ pub enum Command {
     Db(db_cmd::Command),
     /// Check that configuration, state store and Slurm work.
     Doctor(doctor::Args),
+    /// Scan dicom_incoming: register new sessions, hold the rest with a reason.
+    Discover(discover::Args),
+    /// Registered sessions and held folders.
+    #[command(subcommand)]
+    Sessions(sessions::Command),
+    /// The tick: track, discover, submit (run it from cron).
+    #[command(subcommand)]
+    Workflow(workflow_cmd::Command),
+    /// Only track live jobs (one squeue, at most one sacct).
+    Sync {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Submit one stage now (optionally for one subject/session).
+    Submit(submit::SubmitArgs),
+    /// Print the sbatch script a stage would get for a unit.
+    Render(submit::RenderArgs),
+    /// Pipeline runs: list, show, retry, cancel.
+    #[command(subcommand)]
+    Runs(runs::Command),
+    /// The sbatch templates.
+    #[command(subcommand)]
+    Templates(templates_cmd::Command),
 }
 
-/// Runs one parsed command.
-pub async fn run(cli: Cli) -> Result<()> {
+/// Runs one parsed command; returns the exit code (0 ok, 1 a person must act, 2 transient).
+pub async fn run(cli: Cli) -> Result<u8> {
     let config = cli.config.as_deref();
+    let ok = |r: Result<()>| r.map(|()| 0);
     match cli.command {
-        Command::Init(a) => init::run(a),
-        Command::Config(c) => config_cmd::run(config, c),
-        Command::Db(c) => db_cmd::run(config, c),
-        Command::Doctor(a) => doctor::run(config, a).await,
+        Command::Init(a) => ok(init::run(a)),
+        Command::Config(c) => ok(config_cmd::run(config, c)),
+        Command::Db(c) => ok(db_cmd::run(config, c)),
+        Command::Doctor(a) => ok(doctor::run(config, a).await),
+        Command::Discover(a) => ok(discover::run(config, a)),
+        Command::Sessions(c) => ok(sessions::run(config, c)),
+        Command::Workflow(c) => workflow_cmd::run(config, c).await,
+        Command::Sync { format } => workflow_cmd::sync_only(config, format).await,
+        Command::Submit(a) => submit::submit(config, a).await,
+        Command::Render(a) => submit::render(config, a),
+        Command::Runs(c) => runs::run(config, c).await,
+        Command::Templates(c) => templates_cmd::run(c),
     }
 }

@@ -136,13 +136,13 @@ impl Config {
 
     fn validate(&self) -> Result<(), (String, String)> {
         let err = |k: &str, m: String| Err((k.to_string(), m));
-        if let Some(url) = &self.database.url {
-            if !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return err(
-                    "database.url",
-                    format!("{url:?} is neither sqlite:///abs/path.db nor postgres://user@host/db"),
-                );
-            }
+        if let Some(url) = &self.database.url
+            && !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return err(
+                "database.url",
+                format!("{url:?} is neither sqlite:///abs/path.db nor postgres://user@host/db"),
+            );
         }
         match (&self.mapping, &self.discovery.path_pattern) {
             (Some(m), _) => validate_mapping(m)?,
@@ -185,10 +185,10 @@ fn validate_protocol(p: &Protocol) -> Result<(), (String, String)> {
             if !names.insert(r.name.as_str()) {
                 return Err((key, "scan names must be unique".into()));
             }
-            if let Some(max) = r.max_files {
-                if max < r.min_files {
-                    return Err((key, format!("max_files ({max}) is below min_files ({})", r.min_files)));
-                }
+            if let Some(max) = r.max_files
+                && max < r.min_files
+            {
+                return Err((key, format!("max_files ({max}) is below min_files ({})", r.min_files)));
             }
         }
     }
@@ -223,6 +223,9 @@ fn validate_pipeline(stage: &str, p: &Pipeline) -> Result<(), (String, String)> 
     }
     if !(p.retry.mem_factor >= 1.0 && p.retry.time_factor >= 1.0) {
         return Err(("retry".into(), "mem_factor and time_factor must be at least 1.0".into()));
+    }
+    if let Some(r) = def.required_options.iter().find(|r| !p.options.contains_key(**r)) {
+        return Err((format!("options.{r}"), format!("{stage} needs `options: {{{r}: ...}}`")));
     }
     if let Some(k) = p.options.keys().find(|k| !def.options.contains(&k.as_str())) {
         return Err((

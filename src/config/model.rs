@@ -231,6 +231,9 @@ pub struct Pipeline {
     pub image: Option<PathBuf>,
     /// Executable (runtime: native); defaults to the tool's usual name.
     pub command: Option<String>,
+    /// Shell lines run before the tool (e.g. `module load qsiprep/1.0`); trusted, not quoted.
+    #[serde(default)]
+    pub setup: Vec<String>,
     pub resources: Resources,
     pub max_concurrent: Option<u32>,
     #[serde(default = "default_attempts")]

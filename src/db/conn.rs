@@ -51,7 +51,11 @@ pub fn connect(url: &str) -> Result<DbConn, DbError> {
     let mut conn = diesel::SqliteConnection::establish(path).map_err(fail)?;
     // WAL lets readers (status views) run while a tick writes; busy_timeout rides out
     // short lock waits instead of failing; foreign keys are off by default in SQLite.
-    conn.batch_execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+    // synchronous=NORMAL is safe with WAL (no corruption; a power cut may lose the
+    // last commits, which the next tick redoes from the filesystem and Slurm).
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+    )
         .map_err(|e| DbError::query("configure sqlite", e))?;
     Ok(DbConn::Sqlite(conn))
 }

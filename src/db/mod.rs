@@ -3,6 +3,7 @@
 
 mod audit;
 mod conn;
+mod intake;
 mod models;
 mod runs;
 pub mod schema;
@@ -27,6 +28,8 @@ pub enum DbError {
     NotFound { entity: &'static str, id: String },
     #[error("run {run_id}: {source}")]
     Transition { run_id: i64, source: crate::lifecycle::TransitionError },
+    #[error("the unit already has a live run ({run_id}, {status}); cancel it first")]
+    UnitBusy { run_id: i64, status: String },
     #[error("stored value is corrupt: {0}")]
     Corrupt(String),
 }

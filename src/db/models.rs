@@ -168,3 +168,37 @@ pub struct NewAudit {
     pub message: String,
     pub workflow_run_id: Option<i64>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = incoming_folders)]
+pub struct IncomingFolder {
+    pub id: i64,
+    pub rel_path: String,
+    pub scan_id: String,
+    pub subject_hint: Option<String>,
+    pub session_hint: Option<String>,
+    pub intake_state: String,
+    pub reason: String,
+    pub file_count: i64,
+    pub total_bytes: i64,
+    pub newest_mtime: NaiveDateTime,
+    pub fingerprint_since: NaiveDateTime,
+    pub first_seen: NaiveDateTime,
+    pub last_seen: NaiveDateTime,
+    pub session_id: Option<i64>,
+}
+
+/// What discovery observed of a folder this tick.
+#[derive(Debug, Clone, AsChangeset, Insertable)]
+#[diesel(table_name = incoming_folders)]
+pub struct FolderObservation {
+    pub rel_path: String,
+    pub scan_id: String,
+    pub subject_hint: Option<String>,
+    pub session_hint: Option<String>,
+    pub file_count: i64,
+    pub total_bytes: i64,
+    pub newest_mtime: NaiveDateTime,
+    pub fingerprint_since: NaiveDateTime,
+    pub last_seen: NaiveDateTime,
+}

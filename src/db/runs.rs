@@ -17,6 +17,9 @@ pub struct SubmittedJob {
     pub array_task_id: Option<i32>,
     pub cluster: Option<String>,
     pub dependency_job_ids: String,
+    /// Log paths with Slurm's `%j` replaced by the job id.
+    pub stdout_path: String,
+    pub stderr_path: String,
 }
 
 /// Facts Slurm reported about a run's job; `None` leaves a column as it is.
@@ -54,9 +57,22 @@ impl Store {
     /// The unit's previous current run, if any, is marked superseded in the same
     /// transaction, so history is kept and at most one run per unit is current.
     pub fn record_planned_run(&mut self, new: &NewRun) -> Result<Run, DbError> {
+        self.record_planned_run_at(new, |_| (new.script_path.clone(), new.stdout_path.clone(), new.stderr_path.clone()))
+    }
+
+    /// As `record_planned_run`, with the script and log paths derived from the new
+    /// run's id (script, stdout, stderr) in the same transaction.
+    pub fn record_planned_run_at(
+        &mut self,
+        new: &NewRun,
+        paths: impl FnOnce(i64) -> (String, String, String),
+    ) -> Result<Run, DbError> {
         self.conn
             .transaction(|c| {
                 let previous = current_of_unit(c, &new.stage, new.subject_id, new.session_id)?;
+                if let Some(p) = previous.as_ref().filter(|p| is_live_text(&p.status)) {
+                    return Err(DbError::UnitBusy { run_id: p.id, status: p.status.clone() });
+                }
                 if let Some(p) = &previous {
                     diesel::update(pr::table.find(p.id)).set(pr::superseded.eq(true)).execute(c)?;
                 }
@@ -69,7 +85,12 @@ impl Store {
                         pr::updated_at.eq(at),
                     ))
                     .execute(c)?;
-                let run: Run = pr::table.filter(pr::token.eq(&new.token)).select(Run::as_select()).first(c)?;
+                let inserted: Run = pr::table.filter(pr::token.eq(&new.token)).select(Run::as_select()).first(c)?;
+                let (script, out, err) = paths(inserted.id);
+                diesel::update(pr::table.find(inserted.id))
+                    .set((pr::script_path.eq(script), pr::stdout_path.eq(out), pr::stderr_path.eq(err)))
+                    .execute(c)?;
+                let run = load_run(c, inserted.id)?;
                 if let Some(p) = &previous {
                     diesel::update(pr::table.find(p.id)).set(pr::superseded_by.eq(run.id)).execute(c)?;
                 }
@@ -88,7 +109,10 @@ impl Store {
                 )?;
                 Ok(run)
             })
-            .map_err(|e| DbError::query("record planned run", e))
+            .map_err(|e| match e {
+                DbError::Query { what: "transaction", source } => DbError::query("record planned run", source),
+                other => other,
+            })
     }
 
     /// sbatch accepted the run's job: `planned` → `queued`.
@@ -101,6 +125,8 @@ impl Store {
                     pr::slurm_array_task_id.eq(job.array_task_id),
                     pr::slurm_cluster.eq(&job.cluster),
                     pr::dependency_job_ids.eq(&job.dependency_job_ids),
+                    pr::stdout_path.eq(&job.stdout_path),
+                    pr::stderr_path.eq(&job.stderr_path),
                     pr::submitted_at.eq(now()),
                     pr::slurm_state.eq("PENDING"),
                 ))
@@ -234,6 +260,10 @@ impl Store {
     }
 }
 
+fn is_live_text(status: &str) -> bool {
+    status.parse::<RunStatus>().is_ok_and(RunStatus::is_live)
+}
+
 fn facts_present(f: &JobUpdate) -> bool {
     f.slurm_state.is_some()
         || f.pending_reason.is_some()
@@ -245,4 +275,15 @@ fn facts_present(f: &JobUpdate) -> bool {
         || f.started_at.is_some()
         || f.ended_at.is_some()
         || f.unknown_polls.is_some()
+}
+
+impl Store {
+    /// Every run ever recorded, oldest first.
+    pub fn all_runs(&mut self) -> Result<Vec<Run>, DbError> {
+        pr::table
+            .order(pr::id.asc())
+            .select(Run::as_select())
+            .load(&mut self.conn)
+            .map_err(|e| DbError::query("list runs", e))
+    }
 }

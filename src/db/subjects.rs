@@ -1,7 +1,7 @@
 //! Subjects and sessions.
 
 use super::audit::{self, Change};
-use super::models::{NewSession, Session, Subject};
+use super::models::{Session, Subject};
 use super::schema::{sessions, subjects};
 use super::{DbError, Store, now};
 use diesel::prelude::*;
@@ -48,31 +48,6 @@ impl Store {
             .map_err(|e| DbError::query("create subject", e))
     }
 
-    /// Records a newly registered session (validated or not) with an audit row.
-    pub fn register_session(&mut self, new: &NewSession, workflow_run_id: Option<i64>) -> Result<Session, DbError> {
-        self.conn
-            .transaction(|c| {
-                diesel::insert_into(sessions::table).values(new).execute(c)?;
-                let s: Session =
-                    sessions::table.filter(sessions::scan_id.eq(&new.scan_id)).select(Session::as_select()).first(c)?;
-                let validity = if s.is_valid { "valid" } else { "invalid" };
-                audit::record(
-                    c,
-                    Change {
-                        entity: "session",
-                        entity_id: s.id,
-                        action: "registered",
-                        old: None,
-                        new: Some(validity),
-                        message: &s.validation_message,
-                        workflow_run_id,
-                    },
-                )?;
-                Ok(s)
-            })
-            .map_err(|e| DbError::query("register session", e))
-    }
-
     pub fn subject_by_label(&mut self, label: &str) -> Result<Option<Subject>, DbError> {
         subjects::table
             .filter(subjects::participant_label.eq(label))
@@ -106,5 +81,39 @@ impl Store {
             .select((Session::as_select(), Subject::as_select()))
             .load(&mut self.conn)
             .map_err(|e| DbError::query("list sessions", e))
+    }
+}
+
+impl Store {
+    /// (participant, session) → ScanID of every registered session.
+    pub fn session_labels(&mut self) -> Result<std::collections::BTreeMap<(String, String), String>, DbError> {
+        let rows: Vec<(String, String, String)> = sessions::table
+            .inner_join(subjects::table)
+            .select((subjects::participant_label, sessions::session_label, sessions::scan_id))
+            .load(&mut self.conn)
+            .map_err(|e| DbError::query("list session labels", e))?;
+        Ok(rows.into_iter().map(|(p, s, scan)| ((p, s), scan)).collect())
+    }
+}
+
+impl Store {
+    pub fn subject(&mut self, id: i64) -> Result<Subject, DbError> {
+        subjects::table
+            .find(id)
+            .select(Subject::as_select())
+            .first(&mut self.conn)
+            .optional()
+            .map_err(|e| DbError::query("load subject", e))?
+            .ok_or(DbError::NotFound { entity: "subject", id: id.to_string() })
+    }
+
+    pub fn session(&mut self, id: i64) -> Result<Session, DbError> {
+        sessions::table
+            .find(id)
+            .select(Session::as_select())
+            .first(&mut self.conn)
+            .optional()
+            .map_err(|e| DbError::query("load session", e))?
+            .ok_or(DbError::NotFound { entity: "session", id: id.to_string() })
     }
 }

@@ -109,6 +109,24 @@ impl Scheduler for SlurmCli {
         Ok(parse::squeue(&out.stdout)?)
     }
 
+    async fn find_by_name(&self, names: &[String]) -> Result<Vec<QueueRow>, SlurmError> {
+        if names.is_empty() {
+            return Ok(vec![]);
+        }
+        let args = vec![
+            "--noheader".into(),
+            "--array".into(),
+            "--states=all".into(),
+            format!("--name={}", names.join(",")),
+            format!("--format={SQUEUE_FORMAT}"),
+        ];
+        let (argv, out) = self.call("squeue", args).await?;
+        if !out.success() {
+            return Err(failed(&argv, &out));
+        }
+        Ok(parse::squeue(&out.stdout)?)
+    }
+
     async fn accounting(&self, ids: &[JobId]) -> Result<Vec<AcctRecord>, SlurmError> {
         if ids.is_empty() {
             return Ok(vec![]);

@@ -3,11 +3,14 @@
 
 mod command;
 pub mod parse;
+pub mod render;
 pub mod runner;
 mod state;
 
 #[cfg(test)]
 mod recorded_tests;
+#[cfg(test)]
+mod render_tests;
 
 pub use command::SlurmCli;
 pub use parse::{AcctRecord, QueueRow, Submitted};
@@ -51,6 +54,9 @@ pub trait Scheduler {
     fn queue(&self, ids: &[JobId]) -> impl Future<Output = Result<Vec<QueueRow>, SlurmError>>;
     /// Accounting records of these jobs; jobs without a record are absent.
     fn accounting(&self, ids: &[JobId]) -> impl Future<Output = Result<Vec<AcctRecord>, SlurmError>>;
+    /// Jobs slurmctld still knows with these names (to find a job whose sbatch
+    /// answer was lost: its comment carries the run's token).
+    fn find_by_name(&self, names: &[String]) -> impl Future<Output = Result<Vec<QueueRow>, SlurmError>>;
     /// Cancels these jobs (unknown ids are not an error).
     fn cancel(&self, ids: &[JobId]) -> impl Future<Output = Result<(), SlurmError>>;
 }

@@ -2,6 +2,8 @@
 //! against real SQLite, PostgreSQL and Slurm.
 
 mod cli_basics;
+mod dicom_real;
+mod intake;
 mod migrations;
 mod slurm_real;
 mod store;

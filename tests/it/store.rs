@@ -2,7 +2,7 @@
 
 use crate::both_backends;
 use crate::support::db::TestDb;
-use neuroflow::db::{JobUpdate, NewRun, NewSession, Store, SubmittedJob};
+use neuroflow::db::{FolderObservation, JobUpdate, NewRun, NewSession, Store, SubmittedJob};
 use neuroflow::domain::{FailureCause, WorkflowStatus};
 use neuroflow::lifecycle::RunEvent;
 
@@ -25,11 +25,23 @@ fn now() -> chrono::NaiveDateTime {
 }
 
 fn session(store: &mut Store, label: &str, scan: &str) -> (i64, i64) {
-    let subj = store.ensure_subject(label, label).unwrap();
-    let s = store
-        .register_session(
+    let obs = FolderObservation {
+        rel_path: scan.into(),
+        scan_id: scan.into(),
+        subject_hint: None,
+        session_hint: None,
+        file_count: 10,
+        total_bytes: 1000,
+        newest_mtime: now(),
+        fingerprint_since: now(),
+        last_seen: now(),
+    };
+    let (subj, s) = store
+        .register_folder(
+            &obs,
+            (label, label),
             &NewSession {
-                subject_id: subj.id,
+                subject_id: 0,
                 session_label: scan.replace('_', ""),
                 scan_id: scan.into(),
                 dicom_path: format!("/in/{scan}"),
@@ -44,6 +56,7 @@ fn session(store: &mut Store, label: &str, scan: &str) -> (i64, i64) {
             None,
         )
         .unwrap();
+    assert_eq!(s.subject_id, subj.id);
     (subj.id, s.id)
 }
 
@@ -73,7 +86,7 @@ fn new_run(subject: i64, session: Option<i64>, stage: &str, token: &str) -> NewR
     }
 }
 
-fn migrations_apply_from_empty_once(db: &TestDb) {
+fn migrations_apply_from_empty_once(db: TestDb) {
     let mut store = Store::connect(db.url()).unwrap();
     let before = store.migration_status().unwrap();
     assert!(!before.is_empty() && before.iter().all(|m| !m.applied));
@@ -82,12 +95,12 @@ fn migrations_apply_from_empty_once(db: &TestDb) {
     assert!(store.migration_status().unwrap().iter().all(|m| m.applied));
     assert!(store.migrate().unwrap().is_empty(), "second migrate applied something");
     // Opening again (automatic migration on use) is a no-op too.
-    let mut again = open(db);
+    let mut again = open(&db);
     assert!(again.all_subjects().unwrap().is_empty());
 }
 
-fn subjects_and_sessions_are_recorded_with_audit(db: &TestDb) {
-    let mut store = open(db);
+fn subjects_and_sessions_are_recorded_with_audit(db: TestDb) {
+    let mut store = open(&db);
     let (subj, sess) = session(&mut store, "0042", "20240115_1430");
     assert_eq!(store.ensure_subject("0042", "42").unwrap().id, subj, "ensure_subject is idempotent");
     let sessions = store.sessions_of_subject(subj).unwrap();
@@ -100,8 +113,8 @@ fn subjects_and_sessions_are_recorded_with_audit(db: &TestDb) {
     assert_eq!(store.audit_trail("subject", subj).unwrap().len(), 1);
 }
 
-fn a_run_goes_through_its_lifecycle(db: &TestDb) {
-    let mut store = open(db);
+fn a_run_goes_through_its_lifecycle(db: TestDb) {
+    let mut store = open(&db);
     let (subj, sess) = session(&mut store, "0001", "S1");
     let run = store.record_planned_run(&new_run(subj, Some(sess), "bids_conversion", "tok-1")).unwrap();
     assert_eq!(run.status, "planned");
@@ -150,8 +163,8 @@ fn a_run_goes_through_its_lifecycle(db: &TestDb) {
     assert_eq!(trail[3], r#"Some("running")->Some("completed")"#);
 }
 
-fn invalid_transitions_change_nothing(db: &TestDb) {
-    let mut store = open(db);
+fn invalid_transitions_change_nothing(db: TestDb) {
+    let mut store = open(&db);
     let (subj, sess) = session(&mut store, "0002", "S2");
     let run = store.record_planned_run(&new_run(subj, Some(sess), "qsirecon", "tok-2")).unwrap();
     let err = store.apply_run_event(run.id, RunEvent::Succeeded, &JobUpdate::default(), "").unwrap_err();
@@ -170,8 +183,8 @@ fn invalid_transitions_change_nothing(db: &TestDb) {
     assert_eq!(store.audit_trail("run", run.id).unwrap().len(), 2);
 }
 
-fn a_new_run_supersedes_the_current_one(db: &TestDb) {
-    let mut store = open(db);
+fn a_new_run_supersedes_the_current_one(db: TestDb) {
+    let mut store = open(&db);
     let (subj, _) = session(&mut store, "0003", "S3");
     let first = store.record_planned_run(&new_run(subj, None, "qsiprep", "tok-3a")).unwrap();
     store
@@ -189,8 +202,8 @@ fn a_new_run_supersedes_the_current_one(db: &TestDb) {
     assert_eq!(history.iter().map(|r| r.attempt).collect::<Vec<_>>(), vec![2, 1]);
 }
 
-fn tokens_are_unique(db: &TestDb) {
-    let mut store = open(db);
+fn tokens_are_unique(db: TestDb) {
+    let mut store = open(&db);
     let (subj, sess) = session(&mut store, "0004", "S4");
     store.record_planned_run(&new_run(subj, Some(sess), "qsiparc", "tok-4")).unwrap();
     let (subj2, sess2) = session(&mut store, "0005", "S5");
@@ -200,8 +213,8 @@ fn tokens_are_unique(db: &TestDb) {
     assert_eq!(store.current_runs().unwrap().len(), 1);
 }
 
-fn ticks_are_recorded(db: &TestDb) {
-    let mut store = open(db);
+fn ticks_are_recorded(db: TestDb) {
+    let mut store = open(&db);
     let tick = store.begin_tick("login1", 4321, false).unwrap();
     assert_eq!(tick.status, "running");
     store.tick_stage(tick.id, "submit", &["sync".into(), "discover".into()]).unwrap();

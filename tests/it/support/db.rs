@@ -60,15 +60,15 @@ impl Drop for TestDb {
     }
 }
 
-/// Generates one test per backend from `fn name(db: &TestDb)`.
+/// Generates one test per backend from `fn name(db: TestDb)`.
 #[macro_export]
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite {
-            $(#[test] fn $name() { super::$name(&$crate::support::db::TestDb::sqlite()) })+
+            $(#[test] fn $name() { super::$name($crate::support::db::TestDb::sqlite()) })+
         }
         mod postgres {
-            $(#[test] fn $name() { super::$name(&$crate::support::db::TestDb::postgres()) })+
+            $(#[test] fn $name() { super::$name($crate::support::db::TestDb::postgres()) })+
         }
     };
 }

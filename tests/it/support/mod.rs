@@ -1,6 +1,7 @@
 //! Shared test fixtures: fresh databases on both backends, the built binary.
 
 pub mod db;
+pub mod site;
 
 use std::path::PathBuf;
 

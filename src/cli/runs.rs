@@ -1,0 +1,207 @@
+//! `neuroflow runs list | show | retry | cancel`
+
+use super::common;
+use super::output::{self, Format};
+use super::submit::resolve;
+use super::workflow_cmd::{print_tick, slurm};
+use crate::db::{JobUpdate, Run, Store};
+use crate::domain::{FailureCause, JobId};
+use crate::error::{Error, Result};
+use crate::lifecycle::RunEvent;
+use crate::pipeline::plan::Filter;
+use crate::slurm::Scheduler;
+use crate::workflow::tick::{TickOptions, lock, tick};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List runs (current ones; --all adds superseded history).
+    List {
+        #[arg(long)]
+        stage: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// One run with its Slurm record and audit trail.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Submit a new attempt for this run's stage and unit (after it needed a person).
+    Retry {
+        id: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Cancel a live run's job (its downstream runs follow next tick).
+    Cancel { id: i64 },
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunRow {
+    pub id: i64,
+    pub stage: String,
+    pub participant: String,
+    pub session: Option<String>,
+    pub attempt: i32,
+    pub status: String,
+    pub cause: Option<String>,
+    pub superseded: bool,
+    pub job_id: Option<i64>,
+    pub slurm_state: Option<String>,
+    pub exit_code: Option<i32>,
+    pub exit_signal: Option<i32>,
+    pub elapsed_seconds: Option<i64>,
+    pub max_rss_kb: Option<i64>,
+    pub req_mem_mb: i64,
+    pub req_time_minutes: i64,
+    pub dependency: String,
+    pub trigger: String,
+    pub message: String,
+    pub stdout: String,
+}
+
+fn labels(store: &mut Store) -> Result<(HashMap<i64, String>, HashMap<i64, String>)> {
+    let subjects = store.all_subjects()?.into_iter().map(|s| (s.id, s.participant_label)).collect();
+    let sessions = store.all_sessions()?.into_iter().map(|(s, _)| (s.id, s.session_label)).collect();
+    Ok((subjects, sessions))
+}
+
+fn row(r: &Run, subjects: &HashMap<i64, String>, sessions: &HashMap<i64, String>) -> RunRow {
+    RunRow {
+        id: r.id,
+        stage: r.stage.clone(),
+        participant: subjects.get(&r.subject_id).cloned().unwrap_or_default(),
+        session: r.session_id.and_then(|s| sessions.get(&s).cloned()),
+        attempt: r.attempt,
+        status: r.status.clone(),
+        cause: r.failure_cause.clone(),
+        superseded: r.superseded,
+        job_id: r.slurm_job_id,
+        slurm_state: r.slurm_state.clone(),
+        exit_code: r.exit_code,
+        exit_signal: r.exit_signal,
+        elapsed_seconds: r.elapsed_seconds,
+        max_rss_kb: r.max_rss_kb,
+        req_mem_mb: r.req_mem_mb,
+        req_time_minutes: r.req_time_minutes,
+        dependency: r.dependency_job_ids.clone(),
+        trigger: r.trigger_reason.clone(),
+        message: r.message.clone(),
+        stdout: r.stdout_path.clone(),
+    }
+}
+
+pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
+    let (loaded, mut store) = common::open(explicit)?;
+    match cmd {
+        Command::List { stage, status, subject, all, format } => {
+            let (subjects, sessions) = labels(&mut store)?;
+            let subject = subject.map(|s| s.trim_start_matches("sub-").to_string());
+            let runs = if all { store.all_runs()? } else { store.current_runs()? };
+            let rows: Vec<RunRow> = runs
+                .iter()
+                .map(|r| row(r, &subjects, &sessions))
+                .filter(|r| stage.as_deref().is_none_or(|s| r.stage == s))
+                .filter(|r| status.as_deref().is_none_or(|s| r.status == s))
+                .filter(|r| subject.as_deref().is_none_or(|s| r.participant == s))
+                .collect();
+            print_rows(&rows, format);
+        }
+        Command::Show { id, format } => {
+            let r = store.run(id)?;
+            let (subjects, sessions) = labels(&mut store)?;
+            let trail = store.audit_trail("run", id)?;
+            match format {
+                Format::Json => output::json(&serde_json::json!({"run": r, "audit": trail})),
+                Format::Table => {
+                    print_rows(&[row(&r, &subjects, &sessions)], Format::Table);
+                    println!("script: {}\nstdout: {}\nstderr: {}", r.script_path, r.stdout_path, r.stderr_path);
+                    for a in trail {
+                        println!(
+                            "{}  {} {} -> {}  {}",
+                            a.at,
+                            a.action,
+                            a.old_value.unwrap_or_default(),
+                            a.new_value.unwrap_or_default(),
+                            a.message
+                        );
+                    }
+                }
+            }
+        }
+        Command::Retry { id, format } => {
+            let r = store.run(id)?;
+            let (subjects, sessions) = labels(&mut store)?;
+            let subj = subjects.get(&r.subject_id).cloned();
+            let sess = r.session_id.and_then(|s| sessions.get(&s).cloned());
+            let (subject, session) = resolve(&mut store, subj.as_deref(), sess.as_deref())?;
+            let _lock = lock(&loaded.config)?;
+            let filter = Filter { stage: Some(r.stage.clone()), subject, session, force: true };
+            let report = tick(
+                &loaded.config,
+                &mut store,
+                &slurm(&loaded.config),
+                &TickOptions { filter, dry_run: false, no_discover: true },
+            )
+            .await?;
+            print_tick(&report, format);
+            return Ok(report.exit);
+        }
+        Command::Cancel { id } => {
+            let r = store.run(id)?;
+            let live = r.status.parse::<crate::domain::RunStatus>().is_ok_and(|s| s.is_live());
+            if !live {
+                return Err(Error::Usage(format!("run {id} is {}, not live", r.status)));
+            }
+            if let Some(j) = r.slurm_job_id.and_then(|j| u64::try_from(j).ok()) {
+                slurm(&loaded.config).cancel(&[JobId(j)]).await?;
+            }
+            store.apply_run_event(
+                id,
+                RunEvent::Cancelled(FailureCause::ByPerson),
+                &JobUpdate::default(),
+                "cancelled with `neuroflow runs cancel`",
+            )?;
+            println!("cancelled run {id}");
+        }
+    }
+    Ok(0)
+}
+
+fn print_rows(rows: &[RunRow], format: Format) {
+    if format == Format::Json {
+        return output::json(&rows);
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.stage.clone(),
+                r.participant.clone(),
+                r.session.clone().unwrap_or_else(|| "-".into()),
+                r.attempt.to_string(),
+                r.status.clone(),
+                r.job_id.map_or("-".into(), |j| j.to_string()),
+                r.slurm_state.clone().unwrap_or_default(),
+                r.exit_code.map_or(String::new(), |c| format!("{c}:{}", r.exit_signal.unwrap_or(0))),
+                r.elapsed_seconds.map_or(String::new(), |e| format!("{e}s")),
+                r.message.clone(),
+            ]
+        })
+        .collect();
+    output::table(
+        &["RUN", "STAGE", "SUBJECT", "SESSION", "TRY", "STATUS", "JOB", "SLURM", "EXIT", "ELAPSED", "MESSAGE"],
+        &cells,
+    );
+}

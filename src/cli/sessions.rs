@@ -1,0 +1,207 @@
+//! `neuroflow sessions list | show | revalidate`
+
+use super::common;
+use super::output::{self, Format};
+use crate::db::{IncomingFolder, Session, Subject};
+use crate::discovery::protocol::{SeriesSummary, validate};
+use crate::domain::IntakeState;
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::path::Path;
+use std::str::FromStr;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List sessions (and, with a held --status, the folders discovery is holding).
+    List {
+        /// valid, invalid, excluded, or a held state: waiting, unmapped, conflict, unreadable, held (all four).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this participant (with or without `sub-`).
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Show one session: series, validation, DICOM path.
+    Show {
+        participant: String,
+        session: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Re-check every stored session against the current protocol.
+    Revalidate {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    participant: String,
+    session: String,
+    scan_id: String,
+    status: String,
+    study_date: Option<String>,
+    scans_found: serde_json::Value,
+    message: String,
+}
+
+fn status_of(s: &Session) -> &'static str {
+    if s.excluded {
+        "excluded"
+    } else if s.is_valid {
+        "valid"
+    } else {
+        "invalid"
+    }
+}
+
+fn row(s: &Session, subj: &Subject) -> Row {
+    Row {
+        participant: subj.participant_label.clone(),
+        session: s.session_label.clone(),
+        scan_id: s.scan_id.clone(),
+        status: status_of(s).into(),
+        study_date: s.study_date.map(|d| d.to_string()),
+        scans_found: serde_json::from_str(&s.scans_found).unwrap_or_default(),
+        message: s.excluded_reason.clone().unwrap_or_else(|| s.validation_message.clone()),
+    }
+}
+
+fn held_row(f: &IncomingFolder) -> Row {
+    Row {
+        participant: f.subject_hint.clone().unwrap_or_else(|| "-".into()),
+        session: f.session_hint.clone().unwrap_or_else(|| "-".into()),
+        scan_id: f.scan_id.clone(),
+        status: f.intake_state.clone(),
+        study_date: None,
+        scans_found: serde_json::Value::Null,
+        message: f.reason.clone(),
+    }
+}
+
+pub fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
+    match cmd {
+        Command::List { status, subject, format } => list(explicit, status, subject, format),
+        Command::Show { participant, session, format } => show(explicit, &participant, &session, format),
+        Command::Revalidate { format } => revalidate(explicit, format),
+    }
+}
+
+fn list(explicit: Option<&Path>, status: Option<String>, subject: Option<String>, format: Format) -> Result<()> {
+    let (_, mut store) = common::open(explicit)?;
+    let subject = subject.map(|s| s.trim_start_matches("sub-").to_string());
+    let held_filter = match status.as_deref() {
+        Some("held") => Some(None),
+        Some(s) => match IntakeState::from_str(s) {
+            Ok(IntakeState::Registered) | Err(_) => None,
+            Ok(state) => Some(Some(state)),
+        },
+        None => None,
+    };
+    let rows: Vec<Row> = match held_filter {
+        Some(state) => store
+            .incoming_folders()?
+            .iter()
+            .filter(|f| f.intake_state != IntakeState::Registered.as_str())
+            .filter(|f| state.is_none_or(|s| f.intake_state == s.as_str()))
+            .map(held_row)
+            .collect(),
+        None => {
+            if let Some(s) = status.as_deref().filter(|s| !["valid", "invalid", "excluded"].contains(s)) {
+                return Err(Error::Usage(format!(
+                    "unknown --status {s:?}; use valid, invalid, excluded, held, waiting, unmapped, conflict or unreadable"
+                )));
+            }
+            store
+                .all_sessions()?
+                .iter()
+                .filter(|(_, subj)| subject.as_deref().is_none_or(|p| subj.participant_label == p))
+                .map(|(s, subj)| row(s, subj))
+                .filter(|r| status.as_deref().is_none_or(|st| r.status == st))
+                .collect()
+        }
+    };
+    print_rows(&rows, format);
+    Ok(())
+}
+
+fn print_rows(rows: &[Row], format: Format) {
+    if format == Format::Json {
+        return output::json(&rows);
+    }
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.participant.clone(),
+                r.session.clone(),
+                r.scan_id.clone(),
+                r.status.clone(),
+                r.study_date.clone().unwrap_or_default(),
+                if r.scans_found.is_null() { String::new() } else { r.scans_found.to_string() },
+                r.message.clone(),
+            ]
+        })
+        .collect();
+    output::table(&["PARTICIPANT", "SESSION", "SCAN_ID", "STATUS", "DATE", "SCANS", "MESSAGE"], &cells);
+}
+
+fn show(explicit: Option<&Path>, participant: &str, session: &str, format: Format) -> Result<()> {
+    let (_, mut store) = common::open(explicit)?;
+    let (p, s) = (participant.trim_start_matches("sub-"), session.trim_start_matches("ses-"));
+    let (sess, subj) = store
+        .session_by_labels(p, s)?
+        .ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}; see `neuroflow sessions list`")))?;
+    let series: Vec<SeriesSummary> = serde_json::from_str(&sess.series_json).unwrap_or_default();
+    if format == Format::Json {
+        output::json(
+            &serde_json::json!({ "session": row(&sess, &subj), "dicom_path": sess.dicom_path, "series": series }),
+        );
+        return Ok(());
+    }
+    let r = row(&sess, &subj);
+    println!("participant: sub-{}  (subject code {:?})", subj.participant_label, subj.subject_code);
+    println!("session:     ses-{}  (ScanID {:?})", sess.session_label, sess.scan_id);
+    println!("dicom path:  {}", sess.dicom_path);
+    println!("study date:  {}", r.study_date.unwrap_or_default());
+    println!(
+        "validation:  {}{}",
+        r.status,
+        if r.message.is_empty() { String::new() } else { format!(" — {}", r.message) }
+    );
+    println!("scans found: {}", r.scans_found);
+    let rows: Vec<Vec<String>> = series
+        .iter()
+        .map(|x| {
+            vec![
+                x.series_number.map(|n| n.to_string()).unwrap_or_default(),
+                x.description.clone().unwrap_or_default(),
+                x.protocol_name.clone().unwrap_or_default(),
+                x.files.to_string(),
+            ]
+        })
+        .collect();
+    output::table(&["SERIES", "DESCRIPTION", "PROTOCOL", "FILES"], &rows);
+    Ok(())
+}
+
+fn revalidate(explicit: Option<&Path>, format: Format) -> Result<()> {
+    let (loaded, mut store) = common::open(explicit)?;
+    let mut changed = vec![];
+    for (sess, subj) in store.all_sessions()? {
+        let series: Vec<SeriesSummary> = serde_json::from_str(&sess.series_json)
+            .map_err(|e| Error::Usage(format!("session {}: stored series are unreadable: {e}", sess.id)))?;
+        let v = validate(&loaded.config.protocol, &series);
+        let scans = serde_json::to_string(&v.scans_found).unwrap_or_else(|_| "{}".into());
+        if v.is_valid != sess.is_valid || v.message != sess.validation_message || scans != sess.scans_found {
+            let updated = store.revalidate_session(sess.id, v.is_valid, &scans, &v.message)?;
+            changed.push(row(&updated, &subj));
+        }
+    }
+    tracing::info!(changed = changed.len(), "revalidated sessions against the current protocol");
+    print_rows(&changed, format);
+    Ok(())
+}

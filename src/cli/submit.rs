@@ -1,0 +1,125 @@
+//! `neuroflow submit` and `neuroflow render`.
+
+use super::common;
+use super::output::Format;
+use super::workflow_cmd::{print_tick, slurm};
+use crate::db::Store;
+use crate::domain::Level;
+use crate::error::{Error, Result};
+use crate::pipeline::plan::Filter;
+use crate::pipeline::request::Request;
+use crate::pipeline::script::{RunIdent, Target, context};
+use crate::stages::{StageDef, stage};
+use crate::workflow::tick::{TickOptions, load_templates, lock, tick};
+use std::path::Path;
+
+#[derive(Debug, clap::Args)]
+pub struct SubmitArgs {
+    #[arg(long)]
+    stage: String,
+    #[arg(long)]
+    subject: Option<String>,
+    #[arg(long)]
+    session: Option<String>,
+    /// Submit even over a completed run or one that needs a person (not over a live one).
+    #[arg(long)]
+    force: bool,
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    #[arg(long)]
+    stage: String,
+    #[arg(long)]
+    subject: String,
+    #[arg(long)]
+    session: Option<String>,
+}
+
+pub fn check_stage(name: &str) -> Result<&'static StageDef> {
+    stage(name)
+        .ok_or_else(|| Error::Usage(format!("unknown stage {name:?}; stages: {}", crate::stages::names().join(", "))))
+}
+
+/// Subject and session ids from labels (with or without `sub-`/`ses-`).
+pub fn resolve(store: &mut Store, subject: Option<&str>, session: Option<&str>) -> Result<(Option<i64>, Option<i64>)> {
+    let Some(p) = subject.map(|s| s.trim_start_matches("sub-")) else {
+        return match session {
+            Some(_) => Err(Error::Usage("--session needs --subject".into())),
+            None => Ok((None, None)),
+        };
+    };
+    let subj = store.subject_by_label(p)?.ok_or_else(|| Error::Usage(format!("no subject sub-{p}")))?;
+    let sess = match session.map(|s| s.trim_start_matches("ses-")) {
+        Some(s) => Some(
+            store.session_by_labels(p, s)?.ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}")))?.0.id,
+        ),
+        None => None,
+    };
+    Ok((Some(subj.id), sess))
+}
+
+pub async fn submit(explicit: Option<&Path>, a: SubmitArgs) -> Result<u8> {
+    check_stage(&a.stage)?;
+    let (loaded, mut store) = common::open(explicit)?;
+    let (subject, session) = resolve(&mut store, a.subject.as_deref(), a.session.as_deref())?;
+    let _lock = if a.dry_run { None } else { Some(lock(&loaded.config)?) };
+    let filter = Filter { stage: Some(a.stage.clone()), subject, session, force: a.force };
+    let opts = TickOptions { filter, dry_run: a.dry_run, no_discover: true };
+    let report = tick(&loaded.config, &mut store, &slurm(&loaded.config), &opts).await?;
+    print_tick(&report, a.format);
+    Ok(report.exit)
+}
+
+pub fn render(explicit: Option<&Path>, a: RenderArgs) -> Result<u8> {
+    let def = check_stage(&a.stage)?;
+    let (loaded, mut store) = common::open(explicit)?;
+    let cfg = &loaded.config;
+    let pipe = cfg.pipeline(def.name).ok_or_else(|| Error::Usage(format!("no pipelines.{} section", def.name)))?;
+    if def.level == Level::Session && a.session.is_none() {
+        return Err(Error::Usage(format!("{} is per session: give --session", def.name)));
+    }
+    let p = a.subject.trim_start_matches("sub-");
+    let subj = store.subject_by_label(p)?.ok_or_else(|| Error::Usage(format!("no subject sub-{p}")))?;
+    let participant =
+        subj.participant_label.parse().map_err(|e: crate::domain::DomainError| Error::Usage(e.to_string()))?;
+    let sess = match a.session.as_deref().map(|s| s.trim_start_matches("ses-")) {
+        Some(s) if def.level == Level::Session => {
+            Some(store.session_by_labels(p, s)?.ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}")))?.0)
+        }
+        _ => None,
+    };
+    let session_label = sess
+        .as_ref()
+        .map(|s| s.session_label.parse())
+        .transpose()
+        .map_err(|e: crate::domain::DomainError| Error::Usage(e.to_string()))?;
+    let sessions = store
+        .sessions_of_subject(subj.id)?
+        .iter()
+        .filter(|s| s.is_valid && !s.excluded)
+        .map(|s| s.session_label.clone())
+        .collect();
+    let target = Target {
+        participant: &participant,
+        session: session_label.as_ref(),
+        dicom_path: sess.as_ref().map(|s| s.dicom_path.as_str()),
+        sessions,
+    };
+    let ctx = context(
+        cfg,
+        def,
+        pipe,
+        &target,
+        &RunIdent { id: 0, token: "render", attempt: 1 },
+        &Request::from_config(pipe, &cfg.slurm),
+        &[],
+    );
+    let script = load_templates(cfg)?.render(def.template, &ctx).map_err(|e| Error::Usage(e.to_string()))?;
+    print!("{script}");
+    Ok(0)
+}

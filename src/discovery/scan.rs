@@ -1,0 +1,175 @@
+//! The filesystem side of discovery: candidate folders, cheap fingerprints, and
+//! reading a folder's DICOM headers (in parallel).
+
+use super::dicom::{Probe, read_header};
+use super::protocol::SeriesSummary;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use rayon::prelude::*;
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("cannot list {path}: {message}; check that paths.dicom_incoming exists and is readable")]
+    List { path: PathBuf, message: String },
+}
+
+/// A folder that may hold one visit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// Path relative to dicom_incoming (the folder's identity).
+    pub rel_path: String,
+    pub abs_path: PathBuf,
+    /// The ScanID: the folder name, or the relative path under `path_pattern`.
+    pub scan_id: String,
+    /// From `path_pattern`'s named groups.
+    pub subject_hint: Option<String>,
+    pub session_hint: Option<String>,
+}
+
+/// Deepest folder level `path_pattern` is tried on.
+const MAX_PATTERN_DEPTH: usize = 6;
+
+/// Lists candidate folders: every subfolder of `root`, or with `pattern` every
+/// folder whose relative path matches it (not descending below a match).
+pub fn candidates(root: &Path, pattern: Option<&Regex>) -> Result<Vec<Candidate>, ScanError> {
+    let list_err = |e: &dyn std::fmt::Display| ScanError::List { path: root.to_path_buf(), message: e.to_string() };
+    let mut out = vec![];
+    let mut walk = WalkDir::new(root)
+        .min_depth(1)
+        .max_depth(if pattern.is_some() { MAX_PATTERN_DEPTH } else { 1 })
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walk.next() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) if e.depth() == 0 => return Err(list_err(&e)),
+            Err(e) => {
+                tracing::warn!(error = %e, "skipping an unreadable entry under dicom_incoming");
+                continue;
+            }
+        };
+        if !entry.file_type().is_dir() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_string_lossy().into_owned();
+        let Some(re) = pattern else {
+            out.push(Candidate {
+                scan_id: rel.clone(),
+                rel_path: rel,
+                abs_path: entry.into_path(),
+                subject_hint: None,
+                session_hint: None,
+            });
+            continue;
+        };
+        if let Some(caps) = re.captures(&rel) {
+            let group = |g: &str| caps.name(g).map(|m| m.as_str().to_string());
+            out.push(Candidate {
+                subject_hint: group("subject"),
+                session_hint: group("session"),
+                scan_id: rel.clone(),
+                rel_path: rel,
+                abs_path: entry.path().to_path_buf(),
+            });
+            walk.skip_current_dir();
+        }
+    }
+    Ok(out)
+}
+
+/// A cheap summary that changes when files are added, removed, grown or touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub file_count: i64,
+    pub total_bytes: i64,
+    pub newest_mtime: NaiveDateTime,
+}
+
+/// Stats every file below `dir` (no file is opened).
+pub fn fingerprint(dir: &Path) -> Fingerprint {
+    let mut fp = Fingerprint { file_count: 0, total_bytes: 0, newest_mtime: NaiveDateTime::MIN };
+    let dir_mtime = std::fs::metadata(dir).and_then(|m| m.modified()).ok();
+    if let Some(t) = dir_mtime {
+        fp.newest_mtime = DateTime::<Utc>::from(t).naive_utc();
+    }
+    for entry in WalkDir::new(dir).into_iter().filter_map(Result::ok) {
+        let Ok(meta) = entry.metadata() else { continue };
+        if let Ok(t) = meta.modified() {
+            fp.newest_mtime = fp.newest_mtime.max(DateTime::<Utc>::from(t).naive_utc());
+        }
+        if meta.is_file() {
+            fp.file_count += 1;
+            fp.total_bytes += i64::try_from(meta.len()).unwrap_or(i64::MAX);
+        }
+    }
+    fp
+}
+
+/// What a folder's DICOM headers say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FolderRead {
+    pub series: Vec<SeriesSummary>,
+    pub study_date: Option<NaiveDate>,
+    pub dicom_files: u32,
+    pub skipped_files: u32,
+    /// A few unreadable files with the reason (for messages).
+    pub unreadable: Vec<(String, String)>,
+    pub unreadable_count: u32,
+}
+
+/// Reads every file's header below `dir`, in parallel, and groups by series.
+pub fn read_folder(dir: &Path, max_header_bytes: u64) -> FolderRead {
+    let files: Vec<PathBuf> = WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    let probes: Vec<(PathBuf, Probe)> = files
+        .into_par_iter()
+        .map(|p| {
+            let probe = read_header(&p, max_header_bytes);
+            (p, probe)
+        })
+        .collect();
+    summarise(dir, probes)
+}
+
+fn summarise(dir: &Path, probes: Vec<(PathBuf, Probe)>) -> FolderRead {
+    let mut read = FolderRead::default();
+    let mut by_uid: BTreeMap<String, SeriesSummary> = BTreeMap::new();
+    let mut dates: BTreeMap<NaiveDate, u32> = BTreeMap::new();
+    for (path, probe) in probes {
+        match probe {
+            Probe::NotDicom => read.skipped_files += 1,
+            Probe::Unreadable(why) => {
+                read.unreadable_count += 1;
+                if read.unreadable.len() < 5 {
+                    let rel = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
+                    read.unreadable.push((rel, why));
+                }
+            }
+            Probe::Dicom(h) => {
+                read.dicom_files += 1;
+                if let Some(d) = h.study_date {
+                    *dates.entry(d).or_default() += 1;
+                }
+                let s = by_uid.entry(h.series_uid.clone()).or_insert_with(|| SeriesSummary {
+                    series_uid: h.series_uid.clone(),
+                    series_number: h.series_number,
+                    description: h.series_description.clone(),
+                    protocol_name: h.protocol_name.clone(),
+                    files: 0,
+                });
+                s.files += 1;
+            }
+        }
+    }
+    read.study_date = dates.into_iter().max_by_key(|(d, n)| (*n, std::cmp::Reverse(*d))).map(|(d, _)| d);
+    read.series = by_uid.into_values().collect();
+    read.series.sort_by(|a, b| (a.series_number, &a.series_uid).cmp(&(b.series_number, &b.series_uid)));
+    read
+}

@@ -1,0 +1,177 @@
+//! The values a stage template is rendered with (pure).
+
+use super::request::Request;
+use crate::config::{Config, Pipeline, Runtime};
+use crate::domain::{ParticipantLabel, SessionLabel};
+use crate::stages::StageDef;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScriptContext {
+    pub job: JobSection,
+    pub run: RunSection,
+    pub participant: String,
+    pub session: Option<String>,
+    pub dicom_path: Option<String>,
+    /// Session labels a subject-level run covers.
+    pub sessions: Vec<String>,
+    pub paths: PathsSection,
+    pub tool: ToolSection,
+    pub options: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobSection {
+    pub name: String,
+    pub output: String,
+    pub error: String,
+    pub partition: Option<String>,
+    pub account: Option<String>,
+    pub qos: Option<String>,
+    pub cpus: u32,
+    pub mem_mb: u64,
+    pub gpus: u32,
+    pub time: String,
+    /// `afterok:1:2`, or None.
+    pub dependency: Option<String>,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSection {
+    pub id: i64,
+    pub token: String,
+    pub stage: String,
+    pub attempt: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PathsSection {
+    pub bids_root: String,
+    pub derivatives: String,
+    pub work_dir: String,
+    pub log_dir: String,
+    /// This run's own scratch directory (the tool's --work-dir).
+    pub run_work: String,
+    /// neuroflow's built-in HeuDiConv heuristic (used when options.heuristic is unset).
+    pub builtin_heuristic: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolSection {
+    pub runtime: &'static str,
+    pub image: Option<String>,
+    pub command: String,
+    pub apptainer: String,
+    pub nv: bool,
+    pub fs_license: Option<String>,
+    pub templateflow_home: Option<String>,
+    pub binds: Vec<String>,
+    pub setup: Vec<String>,
+}
+
+/// Who and what a script is for.
+pub struct Target<'a> {
+    pub participant: &'a ParticipantLabel,
+    pub session: Option<&'a SessionLabel>,
+    pub dicom_path: Option<&'a str>,
+    pub sessions: Vec<String>,
+}
+
+/// Identity of the run being rendered.
+pub struct RunIdent<'a> {
+    pub id: i64,
+    pub token: &'a str,
+    pub attempt: u32,
+}
+
+fn text(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// `nf-qsiprep-sub-0042` / `nf-qsirecon-sub-0042-ses-1`.
+pub fn job_name(stage: &str, participant: &ParticipantLabel, session: Option<&SessionLabel>) -> String {
+    match session {
+        Some(s) => format!("nf-{stage}-{}-{}", participant.entity(), s.entity()),
+        None => format!("nf-{stage}-{}", participant.entity()),
+    }
+}
+
+/// Where a run's script and logs go (`%j` is Slurm's job id).
+pub struct RunPaths {
+    pub script: PathBuf,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+    pub work: PathBuf,
+}
+
+pub fn run_paths(cfg: &Config, stage: &str, name: &str, run_id: i64) -> RunPaths {
+    let work = &cfg.paths.work_dir;
+    RunPaths {
+        script: work.join("scripts").join(stage).join(format!("{name}-run{run_id}.sh")),
+        stdout: cfg.paths.log_dir.join(stage).join(format!("{name}-%j.out")),
+        stderr: cfg.paths.log_dir.join(stage).join(format!("{name}-%j.err")),
+        work: work.join("runs").join(stage).join(format!("{name}-run{run_id}")),
+    }
+}
+
+/// Builds the template context of one run.
+pub fn context(
+    cfg: &Config,
+    def: &StageDef,
+    pipe: &Pipeline,
+    target: &Target,
+    run: &RunIdent,
+    req: &Request,
+    dependencies: &[String],
+) -> ScriptContext {
+    let name = job_name(def.name, target.participant, target.session);
+    let paths = run_paths(cfg, def.name, &name, run.id);
+    let c = &cfg.containers;
+    ScriptContext {
+        job: JobSection {
+            name: name.clone(),
+            output: text(&paths.stdout),
+            error: text(&paths.stderr),
+            partition: req.partition.clone(),
+            account: req.account.clone(),
+            qos: req.qos.clone(),
+            cpus: req.cpus,
+            mem_mb: req.mem_mb,
+            gpus: req.gpus,
+            time: req.time_text(),
+            dependency: (!dependencies.is_empty()).then(|| format!("afterok:{}", dependencies.join(":"))),
+            comment: format!("neuroflow:run={}:token={}", run.id, run.token),
+        },
+        run: RunSection { id: run.id, token: run.token.to_string(), stage: def.name.to_string(), attempt: run.attempt },
+        participant: target.participant.to_string(),
+        session: target.session.map(|s| s.to_string()),
+        dicom_path: target.dicom_path.map(str::to_string),
+        sessions: target.sessions.clone(),
+        paths: PathsSection {
+            bids_root: text(&cfg.paths.bids_root),
+            derivatives: text(&cfg.paths.derivatives),
+            work_dir: text(&cfg.paths.work_dir),
+            log_dir: text(&cfg.paths.log_dir),
+            run_work: text(&paths.work),
+            builtin_heuristic: text(&cfg.paths.work_dir.join("heuristic.py")),
+        },
+        tool: ToolSection {
+            runtime: match pipe.runtime {
+                Runtime::Apptainer => "apptainer",
+                Runtime::Native => "native",
+            },
+            image: pipe.image.as_deref().map(text),
+            command: pipe.command.clone().unwrap_or_else(|| def.tool.to_string()),
+            apptainer: c.apptainer.clone(),
+            nv: req.gpus > 0,
+            fs_license: c.fs_license.as_deref().map(text),
+            templateflow_home: c.templateflow_home.as_deref().map(text),
+            binds: c.binds.clone(),
+            setup: pipe.setup.clone(),
+        },
+        options: pipe.options.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default())).collect(),
+    }
+}

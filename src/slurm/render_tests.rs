@@ -1,0 +1,106 @@
+//! Snapshot tests of every built-in template, and quoting of hostile values.
+
+use super::render::Templates;
+use crate::config::{Config, parse};
+use crate::domain::{ParticipantLabel, SessionLabel};
+use crate::pipeline::request::Request;
+use crate::pipeline::script::{RunIdent, Target, context};
+use crate::stages::{STAGES, stage};
+use std::path::Path;
+
+fn config(root: &str, runtime: &str) -> Config {
+    let image = |t: &str| if runtime == "apptainer" { format!("    image: /images/{t}.sif\n") } else { String::new() };
+    let yaml = format!(
+        r#"paths:
+  dicom_incoming: {root}/in
+  bids_root: {root}/bids
+  derivatives: {root}/deriv
+  work_dir: /scratch/work
+  log_dir: /var/log/nf
+mapping: {{csv_file: /etc/map.csv}}
+protocol: {{required_scans: [{{name: T1w, series_description_pattern: t1}}]}}
+slurm: {{partition: debug, account: lab1}}
+containers: {{fs_license: /opt/fs/license.txt, templateflow_home: /opt/tf, binds: ['/ref:/ref:ro']}}
+pipelines:
+  bids_conversion:
+    runtime: {runtime}
+{bi}    resources: {{cpus: 1, mem_gb: 4, time: '00:30:00'}}
+  qsiprep:
+    runtime: {runtime}
+{pi}    setup: ['module load qsiprep/1.0']
+    resources: {{cpus: 8, mem_gb: 32, gpus: 1, time: '12:00:00', qos: long}}
+    options: {{output_resolution: 1.5, bids_filter_file: /etc/filter.json}}
+  qsirecon:
+    runtime: {runtime}
+{ri}    resources: {{cpus: 4, mem_gb: 16, time: '08:00:00'}}
+    options: {{recon_spec: mrtrix_multishell_msmt_ACT-hsvs, atlases: [4S156Parcels, Gordon333Ext]}}
+  qsiparc:
+    runtime: {runtime}
+{qi}    resources: {{cpus: 2, mem_gb: 8, time: '02:00:00'}}
+    options: {{atlases: [4S156Parcels]}}
+"#,
+        bi = image("heudiconv"),
+        pi = image("qsiprep"),
+        ri = image("qsirecon"),
+        qi = image("qsiparc"),
+    );
+    parse(Path::new("/etc/nf/neuroflow.yaml"), &yaml, None).expect("test config").config
+}
+
+fn render(cfg: &Config, stage_name: &str, deps: &[String]) -> Result<String, super::render::RenderError> {
+    let def = stage(stage_name).unwrap();
+    let pipe = cfg.pipeline(stage_name).unwrap();
+    let p = ParticipantLabel::new("0042").unwrap();
+    let s = SessionLabel::new("202401151430").unwrap();
+    let session = (def.level == crate::domain::Level::Session).then_some(&s);
+    let target = Target {
+        participant: &p,
+        session,
+        dicom_path: Some("/data/in/20240115_1430 (copy) $(rm -rf ~)"),
+        sessions: vec!["202401151430".into()],
+    };
+    let run = RunIdent { id: 7, token: "3f2a", attempt: 1 };
+    let req = Request::from_config(pipe, &cfg.slurm);
+    let ctx = context(cfg, def, pipe, &target, &run, &req, deps);
+    Templates::new(&[])?.render(def.template, &ctx)
+}
+
+#[test]
+fn apptainer_scripts() {
+    let cfg = config("/data", "apptainer");
+    for def in STAGES {
+        let deps = if def.needs.is_empty() { vec![] } else { vec!["101".to_string(), "102".to_string()] };
+        insta::assert_snapshot!(format!("apptainer_{}", def.name), render(&cfg, def.name, &deps).unwrap());
+    }
+}
+
+#[test]
+fn native_scripts() {
+    let cfg = config("/data", "native");
+    for def in STAGES {
+        insta::assert_snapshot!(format!("native_{}", def.name), render(&cfg, def.name, &[]).unwrap());
+    }
+}
+
+#[test]
+fn resources_feed_sbatch_and_tool_flags_alike() {
+    let cfg = config("/data", "native");
+    let s = render(&cfg, "qsiprep", &[]).unwrap();
+    assert!(s.contains("#SBATCH --cpus-per-task=8\n") && s.contains(" --nprocs 8 "), "{s}");
+    assert!(s.contains("#SBATCH --mem=32768M\n") && s.contains(" --mem-mb 32768 "), "{s}");
+    assert!(s.contains("#SBATCH --gres=gpu:1\n") && s.contains("#SBATCH --qos=long\n"), "{s}");
+    let p = render(&cfg, "qsiparc", &[]).unwrap();
+    assert!(p.contains("#SBATCH --cpus-per-task=2\n") && p.contains(" -n 2"), "{p}");
+}
+
+#[test]
+fn hostile_values_are_quoted_or_refused() {
+    let cfg = config("/data/my bids $(touch pwned)", "native");
+    let s = render(&cfg, "bids_conversion", &[]).unwrap();
+    assert!(s.contains("'/data/my bids $(touch pwned)/bids'"), "{s}");
+    assert!(s.contains("'/data/in/20240115_1430 (copy) $(rm -rf ~)'"), "{s}");
+    let mut bad = config("/data", "native");
+    bad.paths.log_dir = "/var/log/my logs".into();
+    let e = render(&bad, "qsiprep", &[]).unwrap_err().to_string();
+    assert!(e.contains("cannot go on an #SBATCH line"), "{e}");
+}

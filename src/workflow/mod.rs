@@ -1,0 +1,8 @@
+//! A tick and its stages: the imperative shell around the pure planning.
+
+pub mod discover;
+pub mod outputs;
+pub mod snapshot;
+pub mod submit;
+pub mod tick;
+pub mod track;

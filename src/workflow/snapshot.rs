@@ -1,0 +1,86 @@
+//! Reading the store into the planner's snapshot, with the labels to render by.
+
+use crate::config::Config;
+use crate::db::{Run, Store};
+use crate::domain::{FailureCause, JobId, ParticipantLabel, RunStatus, SessionLabel};
+use crate::error::{Error, Result};
+use crate::pipeline::plan::{Policy, RunView, SessionView, Snapshot, StagePolicy};
+use crate::pipeline::request::Request;
+use crate::stages::STAGES;
+use std::collections::HashMap;
+
+/// Labels and paths of the units, for job names and scripts.
+#[derive(Debug, Default, Clone)]
+pub struct Labels {
+    pub subjects: HashMap<i64, ParticipantLabel>,
+    pub sessions: HashMap<i64, (SessionLabel, String)>,
+}
+
+fn ids(text: &str) -> Vec<i64> {
+    text.split(',').filter_map(|s| s.trim().parse().ok()).collect()
+}
+
+/// A stored run as the planner sees it.
+pub fn run_view(r: &Run) -> Result<RunView> {
+    let corrupt = |e: crate::domain::DomainError| Error::Usage(format!("run {}: {e}", r.id));
+    Ok(RunView {
+        id: r.id,
+        stage: r.stage.clone(),
+        unit: (r.subject_id, r.session_id),
+        attempt: u32::try_from(r.attempt).unwrap_or(1),
+        status: r.status.parse::<RunStatus>().map_err(corrupt)?,
+        cause: r.failure_cause.as_deref().map(|c| c.parse::<FailureCause>()).transpose().map_err(corrupt)?,
+        upstream_run_ids: ids(&r.upstream_run_ids),
+        job_id: r.slurm_job_id.and_then(|j| u64::try_from(j).ok()).map(JobId),
+        request: Request {
+            cpus: u32::try_from(r.req_cpus).unwrap_or(1),
+            mem_mb: u64::try_from(r.req_mem_mb).unwrap_or(0),
+            gpus: u32::try_from(r.req_gpus).unwrap_or(0),
+            time_minutes: u64::try_from(r.req_time_minutes).unwrap_or(1),
+            partition: r.req_partition.clone(),
+            account: r.req_account.clone(),
+            qos: r.req_qos.clone(),
+        },
+    })
+}
+
+/// Loads subjects, sessions and current runs.
+pub fn load(store: &mut Store) -> Result<(Snapshot, Labels)> {
+    let mut snap = Snapshot::default();
+    let mut labels = Labels::default();
+    for s in store.all_subjects()? {
+        let label = s.participant_label.parse::<ParticipantLabel>().map_err(|e| Error::Usage(e.to_string()))?;
+        snap.subjects.push(s.id);
+        labels.subjects.insert(s.id, label);
+    }
+    for (sess, _) in store.all_sessions()? {
+        let label = sess.session_label.parse::<SessionLabel>().map_err(|e| Error::Usage(e.to_string()))?;
+        snap.sessions.push(SessionView {
+            id: sess.id,
+            subject_id: sess.subject_id,
+            eligible: sess.is_valid && !sess.excluded,
+        });
+        labels.sessions.insert(sess.id, (label, sess.dicom_path));
+    }
+    snap.current = store.current_runs()?.iter().map(run_view).collect::<Result<_>>()?;
+    Ok((snap, labels))
+}
+
+/// The site policy from the configuration.
+pub fn policy(cfg: &Config) -> Policy {
+    let stages = STAGES
+        .iter()
+        .filter_map(|def| {
+            let p = cfg.pipeline(def.name)?;
+            let sp = StagePolicy {
+                enabled: p.enabled,
+                max_concurrent: p.max_concurrent.unwrap_or(def.default_max_concurrent),
+                max_attempts: p.max_attempts,
+                base: Request::from_config(p, &cfg.slurm),
+                pipeline: p.clone(),
+            };
+            Some((def.name, sp))
+        })
+        .collect();
+    Policy { stages, max_live_jobs: cfg.slurm.max_live_jobs }
+}

@@ -1,0 +1,283 @@
+//! Submitting a plan: record the intent, render, sbatch, record the job — in
+//! dependency order, so a whole chain goes out in one tick.
+
+use super::snapshot::Labels;
+use crate::config::Config;
+use crate::db::{JobUpdate, NewRun, Store, SubmittedJob};
+use crate::domain::{FailureCause, JobId};
+use crate::error::{Error, Result};
+use crate::lifecycle::RunEvent;
+use crate::pipeline::plan::{Plan, PlannedRun, UpstreamRef};
+use crate::pipeline::script::{RunIdent, Target, context, job_name, run_paths};
+use crate::slurm::render::Templates;
+use crate::slurm::{Scheduler, SlurmError};
+use serde::Serialize;
+
+#[derive(Debug, Default, Serialize)]
+pub struct SubmitReport {
+    pub submitted: Vec<SubmittedRun>,
+    pub rejected: Vec<String>,
+    pub skipped: Vec<String>,
+    pub slurm_calls: u32,
+    /// The controller stopped answering; the rest waits for the next tick.
+    pub interrupted: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmittedRun {
+    pub run_id: i64,
+    pub stage: String,
+    pub job_name: String,
+    pub job_id: Option<u64>,
+    pub dependency: Vec<String>,
+    pub attempt: u32,
+}
+
+/// What a planned run turned into.
+#[derive(Clone)]
+enum Done {
+    Job { run_id: i64, job: JobId },
+    DryRun { run_id: i64, name: String },
+    Failed,
+}
+
+pub struct Submitter<'a, S: Scheduler> {
+    pub cfg: &'a Config,
+    pub slurm: &'a S,
+    pub templates: &'a Templates,
+    pub labels: &'a Labels,
+    pub tick: Option<i64>,
+    pub dry_run: bool,
+}
+
+impl<S: Scheduler> Submitter<'_, S> {
+    /// Submits every planned run whose upstream could be submitted.
+    pub async fn submit(&self, store: &mut Store, plan: &Plan) -> Result<SubmitReport> {
+        let mut report = SubmitReport::default();
+        let mut done: Vec<Done> = vec![];
+        ensure_heuristic(self.cfg)?;
+        for run in &plan.runs {
+            let name = self.name(run);
+            let deps = match dependencies(&run.upstream, &done) {
+                Some(d) => d,
+                None => {
+                    report.skipped.push(format!("{name}: an upstream run was not submitted"));
+                    done.push(Done::Failed);
+                    continue;
+                }
+            };
+            let outcome = if report.interrupted.is_some() {
+                report.skipped.push(format!("{name}: Slurm is unreachable"));
+                Done::Failed
+            } else {
+                self.one(store, run, &deps, &mut report).await?
+            };
+            done.push(outcome);
+        }
+        Ok(report)
+    }
+
+    fn name(&self, run: &PlannedRun) -> String {
+        let (p, s) = self.unit_labels(run);
+        job_name(run.stage.name, p, s)
+    }
+
+    fn unit_labels(
+        &self,
+        run: &PlannedRun,
+    ) -> (&crate::domain::ParticipantLabel, Option<&crate::domain::SessionLabel>) {
+        let p = &self.labels.subjects[&run.unit.0];
+        let s = run.unit.1.map(|id| &self.labels.sessions[&id].0);
+        (p, s)
+    }
+
+    async fn one(
+        &self,
+        store: &mut Store,
+        run: &PlannedRun,
+        deps: &[(i64, String)],
+        report: &mut SubmitReport,
+    ) -> Result<Done> {
+        let (participant, session) = self.unit_labels(run);
+        let name = job_name(run.stage.name, participant, session);
+        let dep_jobs: Vec<String> = deps.iter().map(|(_, j)| j.clone()).collect();
+        let upstream_ids: Vec<String> =
+            deps.iter().map(|(r, _)| r.to_string()).chain(completed_upstream(&run.upstream)).collect();
+        let pipe = self
+            .cfg
+            .pipeline(run.stage.name)
+            .ok_or_else(|| Error::Usage(format!("no pipelines.{} section", run.stage.name)))?;
+        let sessions: Vec<String> = run
+            .covered_sessions
+            .iter()
+            .filter_map(|id| self.labels.sessions.get(id))
+            .map(|(l, _)| l.to_string())
+            .collect();
+        let target = Target {
+            participant,
+            session,
+            dicom_path: run.unit.1.map(|id| self.labels.sessions[&id].1.as_str()),
+            sessions,
+        };
+        if self.dry_run {
+            let ident = RunIdent { id: 0, token: "dry-run", attempt: run.attempt };
+            let ctx = context(self.cfg, run.stage, pipe, &target, &ident, &run.request, &dep_jobs);
+            let script = self.templates.render(run.stage.template, &ctx).map_err(|e| Error::Usage(e.to_string()))?;
+            let path = run_paths(self.cfg, run.stage.name, &name, 0).script;
+            println!("# ---- {name} (attempt {}, {}) ----", run.attempt, run.trigger);
+            println!("# would run: sbatch --parsable {}", path.display());
+            print!("{script}");
+            return Ok(Done::DryRun { run_id: 0, name });
+        }
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let placeholder = run_paths(self.cfg, run.stage.name, &name, 0);
+        let new = NewRun {
+            token: token.clone(),
+            stage: run.stage.name.to_string(),
+            level: format!("{:?}", run.stage.level).to_lowercase(),
+            subject_id: run.unit.0,
+            session_id: run.unit.1,
+            attempt: i32::try_from(run.attempt).unwrap_or(i32::MAX),
+            trigger_reason: run.trigger.clone(),
+            covered_session_ids: join(&run.covered_sessions),
+            upstream_run_ids: upstream_ids.join(","),
+            workflow_run_id: self.tick,
+            job_name: name.clone(),
+            script_path: placeholder.script.display().to_string(),
+            stdout_path: placeholder.stdout.display().to_string(),
+            stderr_path: placeholder.stderr.display().to_string(),
+            req_cpus: i32::try_from(run.request.cpus).unwrap_or(i32::MAX),
+            req_mem_mb: i64::try_from(run.request.mem_mb).unwrap_or(i64::MAX),
+            req_gpus: i32::try_from(run.request.gpus).unwrap_or(i32::MAX),
+            req_time_minutes: i64::try_from(run.request.time_minutes).unwrap_or(i64::MAX),
+            req_partition: run.request.partition.clone(),
+            req_account: run.request.account.clone(),
+            req_qos: run.request.qos.clone(),
+        };
+        let stored = match store.record_planned_run_at(&new, |id| {
+            let p = run_paths(self.cfg, run.stage.name, &name, id);
+            (p.script.display().to_string(), p.stdout.display().to_string(), p.stderr.display().to_string())
+        }) {
+            Ok(r) => r,
+            Err(crate::db::DbError::UnitBusy { run_id, .. }) => {
+                report.skipped.push(format!("{name}: run {run_id} is already live (another tick?)"));
+                return Ok(Done::Failed);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let ident = RunIdent { id: stored.id, token: &token, attempt: run.attempt };
+        let ctx = context(self.cfg, run.stage, pipe, &target, &ident, &run.request, &dep_jobs);
+        let script = match self.templates.render(run.stage.template, &ctx) {
+            Ok(s) => s,
+            Err(e) => return self.reject(store, stored.id, &name, &e.to_string(), report),
+        };
+        let paths = run_paths(self.cfg, run.stage.name, &name, stored.id);
+        write_script(&paths.script, &script, &[&paths.stdout, &paths.stderr])?;
+        report.slurm_calls += 1;
+        match self.slurm.submit(&paths.script).await {
+            Ok(sub) => {
+                let j = sub.job_id.to_string();
+                let job = SubmittedJob {
+                    job_id: i64::try_from(sub.job_id.0).unwrap_or(i64::MAX),
+                    cluster: sub.cluster,
+                    dependency_job_ids: dep_jobs.join(","),
+                    stdout_path: paths.stdout.display().to_string().replace("%j", &j),
+                    stderr_path: paths.stderr.display().to_string().replace("%j", &j),
+                    ..Default::default()
+                };
+                store.record_submission(stored.id, &job)?;
+                tracing::info!(stage = run.stage.name, subject = %participant, session = ?session.map(|s| s.to_string()),
+                    run_id = stored.id, job_id = %sub.job_id, dependency = %dep_jobs.join(":"), "submitted");
+                report.submitted.push(SubmittedRun {
+                    run_id: stored.id,
+                    stage: run.stage.name.into(),
+                    job_name: name,
+                    job_id: Some(sub.job_id.0),
+                    dependency: dep_jobs,
+                    attempt: run.attempt,
+                });
+                Ok(Done::Job { run_id: stored.id, job: sub.job_id })
+            }
+            Err(e) if e.is_transient() => {
+                // The job may or may not exist: the run stays planned and the next
+                // tick looks for it by name and token before planning again.
+                tracing::warn!(run_id = stored.id, error = %e, "sbatch did not answer; the next tick reconciles");
+                report.interrupted = Some(e.to_string());
+                Ok(Done::Failed)
+            }
+            Err(e @ SlurmError::DependencyRejected { .. }) => {
+                // Decide again next tick, after tracking has refreshed the upstream runs.
+                let msg = format!("{e}; planned again next tick");
+                store.apply_run_event(
+                    stored.id,
+                    RunEvent::Cancelled(FailureCause::SubmitInterrupted),
+                    &JobUpdate::default(),
+                    &msg,
+                )?;
+                report.skipped.push(format!("{name}: {msg}"));
+                Ok(Done::Failed)
+            }
+            Err(e @ (SlurmError::Rejected { .. } | SlurmError::Failed { .. })) => {
+                self.reject(store, stored.id, &name, &e.to_string(), report)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn reject(&self, store: &mut Store, run_id: i64, name: &str, msg: &str, report: &mut SubmitReport) -> Result<Done> {
+        store.apply_run_event(run_id, RunEvent::Failed(FailureCause::SubmitRejected), &JobUpdate::default(), msg)?;
+        tracing::error!(run_id, job = name, error = msg, "submission rejected; a person must fix it");
+        report.rejected.push(format!("{name}: {msg}"));
+        Ok(Done::Failed)
+    }
+}
+
+fn join(ids: &[i64]) -> String {
+    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+}
+
+fn completed_upstream(up: &[UpstreamRef]) -> Vec<String> {
+    up.iter()
+        .filter_map(|u| match u {
+            UpstreamRef::Run { run_id, job: None } => Some(run_id.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// (upstream run id, job id) pairs for `afterok`; None if an upstream was not submitted.
+fn dependencies(up: &[UpstreamRef], done: &[Done]) -> Option<Vec<(i64, String)>> {
+    let mut out = vec![];
+    for u in up {
+        match u {
+            UpstreamRef::Run { job: None, .. } => {}
+            UpstreamRef::Run { run_id, job: Some(j) } => out.push((*run_id, j.to_string())),
+            UpstreamRef::Planned(i) => match done.get(*i)? {
+                Done::Job { run_id, job } => out.push((*run_id, job.to_string())),
+                Done::DryRun { run_id, name } => out.push((*run_id, format!("<{name}>"))),
+                Done::Failed => return None,
+            },
+        }
+    }
+    Some(out)
+}
+
+fn write_script(path: &std::path::Path, text: &str, logs: &[&std::path::Path]) -> Result<()> {
+    for dir in std::iter::once(path).chain(logs.iter().copied()).filter_map(|p| p.parent()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    }
+    let tmp = path.with_extension("sh.tmp");
+    std::fs::write(&tmp, text).map_err(|e| Error::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io("write", path, e))
+}
+
+/// The built-in HeuDiConv heuristic, kept current in work_dir.
+fn ensure_heuristic(cfg: &Config) -> Result<()> {
+    let text = crate::slurm::render::BUILTIN.iter().find(|(n, _)| *n == "heuristic.py").map(|(_, t)| *t).unwrap_or("");
+    let path = cfg.paths.work_dir.join("heuristic.py");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
+        std::fs::create_dir_all(&cfg.paths.work_dir).map_err(|e| Error::io("create", &cfg.paths.work_dir, e))?;
+        std::fs::write(&path, text).map_err(|e| Error::io("write", &path, e))?;
+    }
+    Ok(())
+}

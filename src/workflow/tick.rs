@@ -1,0 +1,162 @@
+//! One tick: lock → track → discover → plan → submit → record.
+
+use super::discover::{DiscoverReport, discover};
+use super::snapshot;
+use super::submit::{SubmitReport, Submitter};
+use super::track::{SyncReport, sync};
+use crate::config::Config;
+use crate::db::Store;
+use crate::domain::WorkflowStatus;
+use crate::error::{Error, ExitClass, Result};
+use crate::pipeline::plan::{Filter, Plan, plan, summary};
+use crate::slurm::Scheduler;
+use crate::slurm::render::Templates;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct TickOptions {
+    pub filter: Filter,
+    pub dry_run: bool,
+    /// Skip discovery (`neuroflow submit`).
+    pub no_discover: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct TickReport {
+    pub tick_id: Option<i64>,
+    pub sync: Option<SyncReport>,
+    pub discover: Option<DiscoverReport>,
+    pub plan: BTreeMap<String, BTreeMap<String, usize>>,
+    pub submit: Option<SubmitReport>,
+    pub slurm_calls: u32,
+    pub problems: Vec<String>,
+    /// 0 ok, 1 a person must act, 2 transient.
+    pub exit: u8,
+}
+
+/// Holds the tick lock for as long as it lives (released on drop or exit).
+pub struct TickLock {
+    _file: std::fs::File,
+}
+
+/// Takes the tick lock in work_dir, or says another tick holds it.
+pub fn lock(cfg: &Config) -> Result<TickLock> {
+    let dir = &cfg.paths.work_dir;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let path = dir.join("neuroflow.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(TickLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            Err(Error::Transient(format!("another neuroflow tick holds {}; this one stops", path.display())))
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &path, e)),
+    }
+}
+
+fn note_transient(report: &mut TickReport, e: &Error) {
+    report.problems.push(e.to_string());
+    report.exit = report.exit.max(ExitClass::Transient as u8);
+}
+
+/// Runs one tick. Transient failures are reported in `exit`, not returned, so
+/// that what succeeded is recorded.
+pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts: &TickOptions) -> Result<TickReport> {
+    let mut report = TickReport::default();
+    let tick = if opts.dry_run { None } else { Some(store.begin_tick(&host(), std::process::id(), false)?) };
+    report.tick_id = tick.as_ref().map(|t| t.id);
+    let result = stages(cfg, store, slurm, opts, &mut report).await;
+    if let Err(e) = &result {
+        report.problems.push(e.to_string());
+        report.exit = e.exit_class() as u8;
+    }
+    if let Some(t) = tick {
+        let status = if report.exit == 0 { WorkflowStatus::Completed } else { WorkflowStatus::Failed };
+        let counts =
+            serde_json::to_string(&serde_json::json!({"plan": report.plan, "slurm_calls": report.slurm_calls}))
+                .unwrap_or_default();
+        let error = (!report.problems.is_empty()).then(|| report.problems.join("; "));
+        store.finish_tick(t.id, status, &counts, error.as_deref())?;
+    }
+    Ok(report)
+}
+
+async fn stages<S: Scheduler>(
+    cfg: &Config,
+    store: &mut Store,
+    slurm: &S,
+    opts: &TickOptions,
+    report: &mut TickReport,
+) -> Result<()> {
+    let tick_id = report.tick_id;
+    let mut done: Vec<String> = vec![];
+    let mut mark = |store: &mut Store, stage: &str| -> Result<()> {
+        done.push(stage.to_string());
+        match tick_id {
+            Some(id) => Ok(store.tick_stage(id, stage, &done)?),
+            None => Ok(()),
+        }
+    };
+    if !opts.dry_run {
+        let s = sync(cfg, store, slurm).await?;
+        report.slurm_calls += s.slurm_calls;
+        report.sync = Some(s);
+        mark(store, "sync")?;
+    }
+    if !opts.no_discover {
+        let now = chrono::Utc::now().naive_utc();
+        match discover(cfg, store, tick_id, now, opts.dry_run) {
+            Ok(d) => report.discover = Some(d),
+            Err(e) if e.exit_class() == ExitClass::Transient => note_transient(report, &e),
+            Err(e) => return Err(e),
+        }
+        mark(store, "discover")?;
+    }
+    let (snap, labels) = snapshot::load(store)?;
+    let planned: Plan = plan(&snap, &snapshot::policy(cfg), &opts.filter);
+    report.plan = summary(&planned);
+    mark(store, "plan")?;
+    let templates = load_templates(cfg)?;
+    let submitter =
+        Submitter { cfg, slurm, templates: &templates, labels: &labels, tick: tick_id, dry_run: opts.dry_run };
+    let sub = submitter.submit(store, &planned).await?;
+    report.slurm_calls += sub.slurm_calls;
+    if let Some(why) = &sub.interrupted {
+        note_transient(report, &Error::Transient(why.clone()));
+    }
+    if !sub.rejected.is_empty() {
+        report.problems.extend(sub.rejected.iter().cloned());
+        report.exit = report.exit.max(ExitClass::NeedsHuman as u8);
+    }
+    report.submit = Some(sub);
+    mark(store, "submit")?;
+    Ok(())
+}
+
+/// Built-in templates with the site's overrides (`templates.dir`).
+pub fn load_templates(cfg: &Config) -> Result<Templates> {
+    let mut overrides = vec![];
+    if let Some(dir) = &cfg.templates.dir {
+        let entries = std::fs::read_dir(dir).map_err(|e| Error::io("read templates from", dir, e))?;
+        for entry in entries.filter_map(std::result::Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".tera") {
+                let text = std::fs::read_to_string(entry.path()).map_err(|e| Error::io("read", entry.path(), e))?;
+                overrides.push((name, text));
+            }
+        }
+    }
+    Templates::new(&overrides).map_err(|e| Error::Usage(e.to_string()))
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
