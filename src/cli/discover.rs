@@ -17,8 +17,11 @@ pub struct Args {
 
 pub fn run(explicit: Option<&Path>, a: Args) -> Result<()> {
     let (loaded, mut store) = common::open(explicit)?;
+    if a.dry_run {
+        store.begin_dry_run()?;
+    }
     let now = chrono::Utc::now().naive_utc();
-    let report = discover(&loaded.config, &mut store, None, now, a.dry_run)?;
+    let report = discover(&loaded.config, &mut store, None, now)?;
     print(&report, a.format);
     Ok(())
 }

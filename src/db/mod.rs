@@ -63,6 +63,7 @@ impl DbError {
 /// The store: one connection, migrated on open.
 pub struct Store {
     conn: DbConn,
+    dry_run: bool,
 }
 
 pub(crate) fn now() -> NaiveDateTime {
@@ -82,7 +83,22 @@ impl Store {
 
     /// Connects without migrating (for `db status` and `db migrate`).
     pub fn connect(url: &str) -> Result<Store, DbError> {
-        Ok(Store { conn: conn::connect(url)? })
+        Ok(Store { conn: conn::connect(url)?, dry_run: false })
+    }
+
+    /// From now on nothing this store writes is kept: everything happens inside a
+    /// transaction that is never committed (for `--dry-run`: the real logic, no trace).
+    pub fn begin_dry_run(&mut self) -> Result<(), DbError> {
+        use diesel::Connection;
+        if !self.dry_run {
+            self.conn.begin_test_transaction().map_err(|e| DbError::query("begin dry run", e))?;
+            self.dry_run = true;
+        }
+        Ok(())
+    }
+
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
     }
 
     pub fn backend(&self) -> Backend {

@@ -35,14 +35,10 @@ pub struct HeldFolder {
     pub reason: String,
 }
 
-/// Runs discovery; with `dry_run` nothing is written.
-pub fn discover(
-    cfg: &Config,
-    store: &mut Store,
-    tick: Option<i64>,
-    now: NaiveDateTime,
-    dry_run: bool,
-) -> Result<DiscoverReport> {
+/// Runs discovery. For a dry run, open the store with `Store::begin_dry_run` first:
+/// discovery writes as usual and nothing is kept.
+pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDateTime) -> Result<DiscoverReport> {
+    let dry_run = store.is_dry_run();
     let mapping = load_mapping(cfg)?;
     let pattern = cfg.discovery.path_pattern.as_deref().map(crate::config::validate_path_pattern).transpose();
     let pattern = pattern.map_err(|m| Error::Usage(format!("discovery.path_pattern: {m}")))?;
@@ -58,7 +54,7 @@ pub fn discover(
         .collect();
     report.already_registered = found.len() - todo.len();
     let progress = crate::progress::bar(todo.len() as u64, "discovering");
-    let ctx = Ctx { cfg, tick, now, dry_run, mapping: mapping.as_ref() };
+    let ctx = Ctx { cfg, tick, now, mapping: mapping.as_ref() };
     for c in todo {
         progress.inc(1);
         step(&ctx, store, c, known.get(&c.rel_path), &mut labels_in_use, &mut report)?;
@@ -71,7 +67,6 @@ struct Ctx<'a> {
     cfg: &'a Config,
     tick: Option<i64>,
     now: NaiveDateTime,
-    dry_run: bool,
     mapping: Option<&'a LoadedMapping>,
 }
 
@@ -124,9 +119,7 @@ fn step(
         last_seen: ctx.now,
     };
     let mut hold = |state: IntakeState, reason: String| -> Result<()> {
-        if !ctx.dry_run {
-            store.hold_folder(&obs, state, &reason, ctx.tick)?;
-        }
+        store.hold_folder(&obs, state, &reason, ctx.tick)?;
         tracing::info!(folder = %c.rel_path, state = %state, %reason, "holding folder");
         report.held.push(HeldFolder { folder: c.rel_path.clone(), state, reason });
         Ok(())
@@ -172,9 +165,7 @@ fn step(
         discovered_at: ctx.now,
         updated_at: ctx.now,
     };
-    if !ctx.dry_run {
-        store.register_folder(&obs, (participant.as_str(), &code), &new, ctx.tick)?;
-    }
+    store.register_folder(&obs, (participant.as_str(), &code), &new, ctx.tick)?;
     labels_in_use.insert(key, c.rel_path.clone());
     tracing::info!(folder = %c.rel_path, subject = %participant, session = %session, valid = v.is_valid,
         message = %v.message, "registered session");

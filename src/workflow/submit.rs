@@ -55,7 +55,9 @@ impl<S: Scheduler> Submitter<'_, S> {
     pub async fn submit(&self, store: &mut Store, plan: &Plan) -> Result<SubmitReport> {
         let mut report = SubmitReport::default();
         let mut done: Vec<Done> = vec![];
-        ensure_heuristic(self.cfg)?;
+        if !self.dry_run {
+            ensure_heuristic(self.cfg)?;
+        }
         for run in &plan.runs {
             let name = self.name(run);
             let deps = match dependencies(&run.upstream, &done) {
@@ -186,7 +188,7 @@ impl<S: Scheduler> Submitter<'_, S> {
                     ..Default::default()
                 };
                 store.record_submission(stored.id, &job)?;
-                tracing::info!(stage = run.stage.name, subject = %participant, session = ?session.map(|s| s.to_string()),
+                tracing::info!(stage = run.stage.name, subject = %participant, session = %session.map(|s| s.to_string()).unwrap_or_default(),
                     run_id = stored.id, job_id = %sub.job_id, dependency = %dep_jobs.join(":"), "submitted");
                 report.submitted.push(SubmittedRun {
                     run_id: stored.id,

@@ -69,6 +69,9 @@ fn note_transient(report: &mut TickReport, e: &Error) {
 /// that what succeeded is recorded.
 pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts: &TickOptions) -> Result<TickReport> {
     let mut report = TickReport::default();
+    if opts.dry_run {
+        store.begin_dry_run()?;
+    }
     let tick = if opts.dry_run { None } else { Some(store.begin_tick(&host(), std::process::id(), false)?) };
     report.tick_id = tick.as_ref().map(|t| t.id);
     let result = stages(cfg, store, slurm, opts, &mut report).await;
@@ -106,12 +109,16 @@ async fn stages<S: Scheduler>(
     if !opts.dry_run {
         let s = sync(cfg, store, slurm).await?;
         report.slurm_calls += s.slurm_calls;
+        if !s.needs_human.is_empty() {
+            report.problems.extend(s.needs_human.iter().cloned());
+            report.exit = report.exit.max(ExitClass::NeedsHuman as u8);
+        }
         report.sync = Some(s);
         mark(store, "sync")?;
     }
     if !opts.no_discover {
         let now = chrono::Utc::now().naive_utc();
-        match discover(cfg, store, tick_id, now, opts.dry_run) {
+        match discover(cfg, store, tick_id, now) {
             Ok(d) => report.discover = Some(d),
             Err(e) if e.exit_class() == ExitClass::Transient => note_transient(report, &e),
             Err(e) => return Err(e),

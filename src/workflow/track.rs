@@ -23,6 +23,8 @@ pub struct SyncReport {
     pub lost: usize,
     pub adopted: usize,
     pub cancelled_downstream: usize,
+    /// Runs that failed their last allowed attempt this time: a person must look.
+    pub needs_human: Vec<String>,
 }
 
 fn job(r: &Run) -> Option<JobId> {
@@ -213,9 +215,24 @@ fn on_accounting(
     match event {
         RunEvent::Succeeded => report.completed += 1,
         RunEvent::Cancelled(_) => report.cancelled += 1,
-        _ => report.failed += 1,
+        _ => {
+            report.failed += 1;
+            note_last_attempt(cfg, run, &msg, report);
+        }
     }
     Ok(())
+}
+
+fn note_last_attempt(cfg: &Config, run: &Run, msg: &str, report: &mut SyncReport) {
+    let max = cfg.pipeline(&run.stage).map_or(1, |p| p.max_attempts);
+    if u32::try_from(run.attempt).unwrap_or(0) >= max {
+        let line = format!(
+            "run {} ({} {}) failed its last attempt ({}/{max}): {msg}",
+            run.id, run.stage, run.job_name, run.attempt
+        );
+        tracing::error!(run_id = run.id, stage = %run.stage, "{line}; `neuroflow runs retry {}` after fixing the cause", run.id);
+        report.needs_human.push(line);
+    }
 }
 
 fn missing_outputs(cfg: &Config, store: &mut Store, run: &Run) -> Result<Vec<String>> {

@@ -1,6 +1,7 @@
 //! The one integration-test binary: end-to-end tests of the built `neuroflow`
 //! against real SQLite, PostgreSQL and Slurm.
 
+mod chain;
 mod cli_basics;
 mod dicom_real;
 mod intake;

@@ -1,5 +1,6 @@
 //! Shared test fixtures: fresh databases on both backends, the built binary.
 
+pub mod chain;
 pub mod db;
 pub mod site;
 

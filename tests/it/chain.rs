@@ -1,0 +1,247 @@
+//! The chain on the real local Slurm: one tick submits bids_conversion → qsiprep →
+//! qsirecon → qsiparc with afterok; tracking brings every run to its end.
+
+use crate::support::chain::{ChainOpts, find, runs, site, ticks};
+use crate::support::db::TestDb;
+use neuroflow::synth::Manufacturer;
+use std::process::Command;
+use std::time::Instant;
+
+fn squeue_dependencies(job_ids: &[u64]) -> String {
+    let ids: Vec<String> = job_ids.iter().map(|j| j.to_string()).collect();
+    let out = Command::new("squeue")
+        .args(["--noheader", "--states=all", &format!("--jobs={}", ids.join(",")), "--format=%i|%j|%T|%E"])
+        .output()
+        .expect("squeue runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn end_to_end(db: TestDb) {
+    let started = Instant::now();
+    let site = site(db, &ChainOpts { real_heudiconv: true, ..Default::default() });
+    site.add_session("20240115_1430", Manufacturer::Siemens);
+    site.add_session("20240116_0900", Manufacturer::Ge);
+    site.set_mapping(&[("20240115_1430", "1"), ("20240116_0900", "2")]);
+    // One tick submits the whole chain of both subjects.
+    let out = site.nf().args(["workflow", "run", "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let first = &ticks(&out.stdout)[0];
+    let submitted = first["submit"]["submitted"].as_array().unwrap();
+    assert_eq!(submitted.len(), 8, "one tick submits 4 stages x 2 subjects: {first}");
+    let job_of = |name: &str| submitted.iter().find(|s| s["job_name"] == name).unwrap()["job_id"].as_u64().unwrap();
+    let recon = job_of("nf-qsirecon-sub-0001-ses-202401151430");
+    let parc = submitted.iter().find(|s| s["job_name"] == "nf-qsiparc-sub-0001-ses-202401151430").unwrap();
+    assert_eq!(parc["dependency"], serde_json::json!([recon.to_string()]));
+    let prep = submitted.iter().find(|s| s["job_name"] == "nf-qsiprep-sub-0001").unwrap();
+    assert_eq!(
+        prep["dependency"],
+        serde_json::json!([job_of("nf-bids_conversion-sub-0001-ses-202401151430").to_string()])
+    );
+    // squeue shows the afterok chain while it runs.
+    let ids: Vec<u64> = submitted.iter().map(|s| s["job_id"].as_u64().unwrap()).collect();
+    let queue = squeue_dependencies(&ids);
+    assert!(queue.contains(&format!("afterok:{recon}")), "squeue shows qsiparc waiting on qsirecon:\n{queue}");
+    assert!(first["slurm_calls"].as_u64().unwrap() == 8, "8 sbatch and nothing else: {first}");
+    // --sync waits for everything, politely.
+    let out = site.nf().args(["workflow", "run", "--sync", "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let later = ticks(&out.stdout);
+    for t in &later {
+        let sync = &t["sync"];
+        let live = sync["live_before"].as_u64().unwrap();
+        let calls = sync["slurm_calls"].as_u64().unwrap();
+        assert!(calls <= 2 && (live > 0 || calls == 0), "one squeue + at most one sacct per tick: {t}");
+    }
+    let rows = runs(&site, false);
+    assert_eq!(rows.len(), 8);
+    for r in &rows {
+        assert_eq!((r["status"].as_str(), r["slurm_state"].as_str()), (Some("completed"), Some("COMPLETED")), "{r}");
+        assert_eq!((r["exit_code"].as_i64(), r["exit_signal"].as_i64()), (Some(0), Some(0)), "{r}");
+        assert!(r["elapsed_seconds"].as_i64().is_some() && r["job_id"].as_i64().is_some(), "{r}");
+        assert!(std::path::Path::new(r["stdout"].as_str().unwrap()).is_file(), "log file kept: {r}");
+    }
+    let show = site.json(&["runs", "show", &rows[0]["id"].to_string()]);
+    assert!(show["run"]["node_list"].as_str().is_some() && show["run"]["started_at"].as_str().is_some(), "{show}");
+    // The real converter wrote a BIDS tree.
+    let bids = site.root().join("bids");
+    assert!(bids.join("dataset_description.json").is_file());
+    for (sub, ses) in [("0001", "202401151430"), ("0002", "202401160900")] {
+        let d = bids.join(format!("sub-{sub}/ses-{ses}"));
+        let files: Vec<String> = walk(&d);
+        for want in ["_T1w.nii.gz", "_T1w.json", "_dwi.nii.gz", "_dwi.bval", "_dwi.bvec", "_dwi.json"] {
+            assert!(files.iter().any(|f| f.ends_with(want)), "{} lacks *{want}: {files:?}", d.display());
+        }
+    }
+    eprintln!(
+        "end-to-end: {} ticks ({} with --sync), {:.1} s wall, slurm calls per tick {:?}",
+        1 + later.len(),
+        later.len(),
+        started.elapsed().as_secs_f64(),
+        std::iter::once(first).chain(later.iter()).map(|t| t["slurm_calls"].as_u64().unwrap()).collect::<Vec<_>>()
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn end_to_end_on_sqlite() {
+    end_to_end(TestDb::sqlite());
+}
+
+#[test]
+fn end_to_end_on_postgres() {
+    end_to_end(TestDb::postgres());
+}
+
+#[test]
+fn a_failing_stage_cancels_downstream_retries_then_needs_a_human() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("F1", Manufacturer::Canon);
+    site.add_session("F2", Manufacturer::Canon);
+    site.set_mapping(&[("F1", "1"), ("F2", "2")]);
+    let out = site
+        .nf()
+        .env("NF_STANDIN_FAIL", "qsirecon:0002")
+        .args(["workflow", "run", "--sync", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "needs a human:\n{}", String::from_utf8_lossy(&out.stderr));
+    let rows = runs(&site, false);
+    for stage in ["bids_conversion", "qsiprep", "qsirecon", "qsiparc"] {
+        assert_eq!(find(&rows, stage, "0001")[0]["status"], "completed", "{stage} of the healthy subject");
+    }
+    let recon = find(&rows, "qsirecon", "0002")[0];
+    assert_eq!(
+        (recon["status"].as_str(), recon["attempt"].as_i64(), recon["cause"].as_str()),
+        (Some("failed"), Some(2), Some("nonzero_exit"))
+    );
+    let history = runs(&site, true);
+    let recon_all = find(&history, "qsirecon", "0002");
+    assert_eq!(recon_all.len(), 2, "two attempts recorded");
+    assert!(recon_all[0]["superseded"].as_bool().unwrap());
+    for parc in find(&history, "qsiparc", "0002") {
+        assert_eq!(
+            (parc["status"].as_str(), parc["cause"].as_str()),
+            (Some("cancelled"), Some("upstream_failed")),
+            "{parc}"
+        );
+        assert_eq!(parc["attempt"], 1, "cancellation by upstream uses no attempt");
+    }
+    // A person fixes the cause and retries: the chain completes.
+    let out = site.nf().args(["runs", "retry", &recon["id"].to_string()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = runs(&site, false);
+    assert_eq!(find(&rows, "qsirecon", "0002")[0]["attempt"], 3);
+    assert!(rows.iter().all(|r| r["status"] == "completed"), "{rows:?}");
+}
+
+#[test]
+fn out_of_memory_is_retried_with_more_memory() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("M1", Manufacturer::Philips);
+    site.set_mapping(&[("M1", "7")]);
+    let out = site.nf().env("NF_STANDIN_OOM", "qsiprep:700").args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let history = runs(&site, true);
+    let prep = find(&history, "qsiprep", "0007");
+    assert_eq!(prep.len(), 2, "{prep:?}");
+    assert_eq!((prep[0]["status"].as_str(), prep[0]["cause"].as_str()), (Some("failed"), Some("out_of_memory")));
+    assert_eq!((prep[0]["slurm_state"].as_str(), prep[0]["exit_signal"].as_i64()), (Some("OUT_OF_MEMORY"), Some(125)));
+    assert_eq!((prep[0]["req_mem_mb"].as_i64(), prep[1]["req_mem_mb"].as_i64()), (Some(512), Some(1024)));
+    assert_eq!((prep[1]["status"].as_str(), prep[1]["attempt"].as_i64()), (Some("completed"), Some(2)));
+    assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
+}
+
+#[test]
+fn a_new_session_of_a_finished_subject_reruns_qsiprep_and_downstream() {
+    let site = site(TestDb::postgres(), &ChainOpts::default());
+    site.add_session("R1", Manufacturer::Siemens);
+    site.set_mapping(&[("R1", "9")]);
+    assert!(site.nf().args(["workflow", "run", "--sync"]).output().unwrap().status.success());
+    site.add_session("R2", Manufacturer::Ge);
+    site.set_mapping(&[("R1", "9"), ("R2", "9")]);
+    let out = site.nf().args(["workflow", "run", "--format", "json"]).output().unwrap();
+    let tick = &ticks(&out.stdout)[0];
+    let names: Vec<&str> =
+        tick["submit"]["submitted"].as_array().unwrap().iter().map(|s| s["job_name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "nf-bids_conversion-sub-0009-ses-R2",
+            "nf-qsiprep-sub-0009",
+            "nf-qsirecon-sub-0009-ses-R1",
+            "nf-qsirecon-sub-0009-ses-R2",
+            "nf-qsiparc-sub-0009-ses-R1",
+            "nf-qsiparc-sub-0009-ses-R2"
+        ],
+        "one tick re-submits the subject's chain"
+    );
+    assert!(site.nf().args(["workflow", "run", "--sync"]).output().unwrap().status.success());
+    let history = runs(&site, true);
+    let prep = find(&history, "qsiprep", "0009");
+    assert_eq!(prep.len(), 2);
+    assert!(prep[0]["superseded"].as_bool().unwrap() && prep[0]["status"] == "completed", "old run kept as history");
+    assert_eq!(find(&history, "qsirecon", "0009").len(), 3, "R1 twice, R2 once");
+    assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
+    let covered = std::fs::read_to_string(site.root().join("derivatives/qsiprep/sub-0009/sessions.txt")).unwrap();
+    assert_eq!(covered.trim(), "ses-R1,ses-R2");
+}
+
+#[test]
+fn caps_on_live_jobs_hold_every_tick() {
+    let opts = ChainOpts { bids_max_concurrent: 1, max_live_jobs: 3, ..Default::default() };
+    let site = site(TestDb::sqlite(), &opts);
+    for scan in ["C1", "C2", "C3"] {
+        site.add_session(scan, Manufacturer::Ge);
+    }
+    site.set_mapping(&[("C1", "31"), ("C2", "32"), ("C3", "33")]);
+    for _ in 0..60 {
+        let out = site.nf().args(["workflow", "run"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let rows = runs(&site, false);
+        let live: Vec<&serde_json::Value> =
+            rows.iter().filter(|r| ["planned", "queued", "running"].contains(&r["status"].as_str().unwrap())).collect();
+        assert!(live.len() <= 3, "max_live_jobs exceeded: {live:?}");
+        assert!(live.iter().filter(|r| r["stage"] == "bids_conversion").count() <= 1, "max_concurrent exceeded");
+        if rows.len() == 12 && rows.iter().all(|r| r["status"] == "completed") {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    panic!("the capped chain did not finish: {:?}", runs(&site, false));
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("D1", Manufacturer::Siemens);
+    site.set_mapping(&[("D1", "81")]);
+    let out = site.nf().args(["workflow", "run", "--dry-run"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for stage in ["bids_conversion", "qsiprep", "qsirecon", "qsiparc"] {
+        assert!(text.contains(&format!("#SBATCH --job-name=nf-{stage}-sub-0081")), "{stage} script printed:\n{text}");
+    }
+    assert!(text.contains("# would run: sbatch --parsable"), "{text}");
+    assert!(text.contains("#SBATCH --dependency=afterok:<nf-qsiprep-sub-0081>"), "{text}");
+    assert!(runs(&site, true).is_empty(), "no run recorded");
+    assert!(site.json(&["sessions", "list"]).as_array().unwrap().is_empty(), "no session registered");
+    let q = Command::new("squeue")
+        .args(["--noheader", "--states=all", "--name=nf-bids_conversion-sub-0081-ses-D1"])
+        .output()
+        .unwrap();
+    assert!(q.status.success() && q.stdout.is_empty(), "no job: {}", String::from_utf8_lossy(&q.stdout));
+}
