@@ -160,12 +160,11 @@ string_enum!(
         Conflict => "conflict",
         Unreadable => "unreadable",
         Registered => "registered",
-        Ignored => "ignored",
     }
 );
 
 string_enum!(
-    /// A tick's outcome.
+    /// A tick's outcome (`interrupted`: found still running by a later tick).
     WorkflowStatus {
         Running => "running",
         Completed => "completed",

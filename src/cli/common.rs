@@ -11,3 +11,11 @@ pub fn open(explicit: Option<&Path>) -> Result<(Loaded, Store)> {
     let store = Store::open(&loaded.config.database_url())?;
     Ok((loaded, store))
 }
+
+/// A participant as a person types it (`sub-0042`, `0042` or the raw code `42`),
+/// normalised by the same rules discovery uses.
+pub fn participant(cfg: &crate::config::Config, input: &str) -> String {
+    let bare = input.trim_start_matches("sub-");
+    let pad = cfg.mapping.as_ref().map_or(4, |m| m.pad_numeric_to);
+    crate::discovery::labels::participant_label(bare, pad).map(|l| l.to_string()).unwrap_or_else(|_| bare.to_string())
+}

@@ -106,7 +106,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     match cmd {
         Command::List { stage, status, subject, all, format } => {
             let (subjects, sessions) = labels(&mut store)?;
-            let subject = subject.map(|s| s.trim_start_matches("sub-").to_string());
+            let subject = subject.map(|s| common::participant(&loaded.config, &s));
             let runs = if all { store.all_runs()? } else { store.current_runs()? };
             let rows: Vec<RunRow> = runs
                 .iter()
@@ -144,7 +144,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
             let (subjects, sessions) = labels(&mut store)?;
             let subj = subjects.get(&r.subject_id).cloned();
             let sess = r.session_id.and_then(|s| sessions.get(&s).cloned());
-            let (subject, session) = resolve(&mut store, subj.as_deref(), sess.as_deref())?;
+            let (subject, session) = resolve(&loaded.config, &mut store, subj.as_deref(), sess.as_deref())?;
             let _lock = lock(&loaded.config)?;
             let filter = Filter { stage: Some(r.stage.clone()), subject, session, force: true };
             let report = tick(

@@ -30,6 +30,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Keep a session out of processing (or `--undo` to let it back in).
+    Exclude {
+        participant: String,
+        session: String,
+        /// Why (kept in the record and shown by `sessions list`).
+        #[arg(long, required_unless_present = "undo")]
+        reason: Option<String>,
+        #[arg(long)]
+        undo: bool,
+    },
     /// Re-check every stored session against the current protocol.
     Revalidate {
         #[arg(long, value_enum, default_value_t)]
@@ -87,12 +97,24 @@ pub fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
         Command::List { status, subject, format } => list(explicit, status, subject, format),
         Command::Show { participant, session, format } => show(explicit, &participant, &session, format),
         Command::Revalidate { format } => revalidate(explicit, format),
+        Command::Exclude { participant, session, reason, undo } => {
+            let (loaded, mut store) = common::open(explicit)?;
+            let p = common::participant(&loaded.config, &participant);
+            let (p, s) = (p.as_str(), session.trim_start_matches("ses-"));
+            let (sess, _) = store
+                .session_by_labels(p, s)?
+                .ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}; see `neuroflow sessions list`")))?;
+            let reason = if undo { None } else { reason };
+            let updated = store.set_excluded(sess.id, reason.as_deref())?;
+            println!("sub-{p} ses-{s}: {}", status_of(&updated));
+            Ok(())
+        }
     }
 }
 
 fn list(explicit: Option<&Path>, status: Option<String>, subject: Option<String>, format: Format) -> Result<()> {
-    let (_, mut store) = common::open(explicit)?;
-    let subject = subject.map(|s| s.trim_start_matches("sub-").to_string());
+    let (loaded, mut store) = common::open(explicit)?;
+    let subject = subject.map(|s| common::participant(&loaded.config, &s));
     let held_filter = match status.as_deref() {
         Some("held") => Some(None),
         Some(s) => match IntakeState::from_str(s) {
@@ -150,8 +172,9 @@ fn print_rows(rows: &[Row], format: Format) {
 }
 
 fn show(explicit: Option<&Path>, participant: &str, session: &str, format: Format) -> Result<()> {
-    let (_, mut store) = common::open(explicit)?;
-    let (p, s) = (participant.trim_start_matches("sub-"), session.trim_start_matches("ses-"));
+    let (loaded, mut store) = common::open(explicit)?;
+    let p = common::participant(&loaded.config, participant);
+    let (p, s) = (p.as_str(), session.trim_start_matches("ses-"));
     let (sess, subj) = store
         .session_by_labels(p, s)?
         .ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}; see `neuroflow sessions list`")))?;

@@ -46,8 +46,14 @@ pub fn check_stage(name: &str) -> Result<&'static StageDef> {
 }
 
 /// Subject and session ids from labels (with or without `sub-`/`ses-`).
-pub fn resolve(store: &mut Store, subject: Option<&str>, session: Option<&str>) -> Result<(Option<i64>, Option<i64>)> {
-    let Some(p) = subject.map(|s| s.trim_start_matches("sub-")) else {
+pub fn resolve(
+    cfg: &crate::config::Config,
+    store: &mut Store,
+    subject: Option<&str>,
+    session: Option<&str>,
+) -> Result<(Option<i64>, Option<i64>)> {
+    let subject = subject.map(|s| common::participant(cfg, s));
+    let Some(p) = subject.as_deref() else {
         return match session {
             Some(_) => Err(Error::Usage("--session needs --subject".into())),
             None => Ok((None, None)),
@@ -66,7 +72,7 @@ pub fn resolve(store: &mut Store, subject: Option<&str>, session: Option<&str>) 
 pub async fn submit(explicit: Option<&Path>, a: SubmitArgs) -> Result<u8> {
     check_stage(&a.stage)?;
     let (loaded, mut store) = common::open(explicit)?;
-    let (subject, session) = resolve(&mut store, a.subject.as_deref(), a.session.as_deref())?;
+    let (subject, session) = resolve(&loaded.config, &mut store, a.subject.as_deref(), a.session.as_deref())?;
     let _lock = if a.dry_run { None } else { Some(lock(&loaded.config)?) };
     let filter = Filter { stage: Some(a.stage.clone()), subject, session, force: a.force };
     let opts = TickOptions { filter, dry_run: a.dry_run, no_discover: true };
@@ -83,7 +89,8 @@ pub fn render(explicit: Option<&Path>, a: RenderArgs) -> Result<u8> {
     if def.level == Level::Session && a.session.is_none() {
         return Err(Error::Usage(format!("{} is per session: give --session", def.name)));
     }
-    let p = a.subject.trim_start_matches("sub-");
+    let p = common::participant(cfg, &a.subject);
+    let p = p.as_str();
     let subj = store.subject_by_label(p)?.ok_or_else(|| Error::Usage(format!("no subject sub-{p}")))?;
     let participant =
         subj.participant_label.parse().map_err(|e: crate::domain::DomainError| Error::Usage(e.to_string()))?;

@@ -174,6 +174,37 @@ impl Store {
             .map_err(|e| DbError::query("revalidate session", e))
     }
 
+    /// Excludes a session from processing (or, with `reason` None, includes it
+    /// again): the only place `excluded` is set.
+    pub fn set_excluded(&mut self, session_id: i64, reason: Option<&str>) -> Result<Session, DbError> {
+        self.conn
+            .transaction(|c| {
+                let old: Session = sessions::table.find(session_id).select(Session::as_select()).first(c)?;
+                diesel::update(sessions::table.find(session_id))
+                    .set((
+                        sessions::excluded.eq(reason.is_some()),
+                        sessions::excluded_reason.eq(reason),
+                        sessions::updated_at.eq(now()),
+                    ))
+                    .execute(c)?;
+                let flag = |b: bool| if b { "excluded" } else { "included" };
+                audit::record(
+                    c,
+                    Change {
+                        entity: "session",
+                        entity_id: session_id,
+                        action: "exclusion",
+                        old: Some(flag(old.excluded)),
+                        new: Some(flag(reason.is_some())),
+                        message: reason.unwrap_or("included again"),
+                        workflow_run_id: None,
+                    },
+                )?;
+                sessions::table.find(session_id).select(Session::as_select()).first(c)
+            })
+            .map_err(|e| DbError::query("exclude session", e))
+    }
+
     /// One session with its subject, by participant and session label.
     pub fn session_by_labels(
         &mut self,

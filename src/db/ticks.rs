@@ -8,10 +8,30 @@ use crate::domain::WorkflowStatus;
 use diesel::prelude::*;
 
 impl Store {
-    /// Opens the record of a tick.
+    /// Opens the record of a tick. Ticks still marked running are ones whose
+    /// process died (the caller holds the tick lock): they become `interrupted`.
     pub fn begin_tick(&mut self, host: &str, pid: u32, dry_run: bool) -> Result<WorkflowRun, DbError> {
         self.conn
             .transaction(|c| {
+                let stale: Vec<i64> =
+                    wr::table.filter(wr::status.eq(WorkflowStatus::Running.as_str())).select(wr::id).load(c)?;
+                for id in stale {
+                    diesel::update(wr::table.find(id))
+                        .set((wr::status.eq(WorkflowStatus::Interrupted.as_str()), wr::finished_at.eq(now())))
+                        .execute(c)?;
+                    audit::record(
+                        c,
+                        Change {
+                            entity: "workflow_run",
+                            entity_id: id,
+                            action: "finished",
+                            old: Some(WorkflowStatus::Running.as_str()),
+                            new: Some(WorkflowStatus::Interrupted.as_str()),
+                            message: "found unfinished by a later tick",
+                            workflow_run_id: None,
+                        },
+                    )?;
+                }
                 let started = now();
                 diesel::insert_into(wr::table)
                     .values((

@@ -1,3 +1,4 @@
+use super::walk::*;
 use super::*;
 use std::io::Write;
 
@@ -317,32 +318,4 @@ fn generated_sessions_read_back_like_dicom_object_reads_them() {
         files += 1;
     }
     assert_eq!(files, 60);
-}
-
-#[test]
-#[ignore]
-fn adhoc_bench() {
-    use rayon::prelude::*;
-    let dir = std::env::var("NEUROFLOW_BENCH_DIR").expect("NEUROFLOW_BENCH_DIR");
-    let t = std::time::Instant::now();
-    let files: Vec<std::path::PathBuf> = walkdir::WalkDir::new(&dir)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.into_path())
-        .collect();
-    eprintln!("walk: {} files in {:?}", files.len(), t.elapsed());
-    for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
-        for round in 0..2 {
-            let t = std::time::Instant::now();
-            let ok = pool
-                .install(|| files.par_iter().filter(|p| matches!(read_header(p, 1 << 20), Probe::Dicom(_))).count());
-            let s = t.elapsed().as_secs_f64();
-            eprintln!(
-                "threads={threads} round={round}: {ok} headers in {s:.3}s = {:.0} files/s",
-                files.len() as f64 / s
-            );
-        }
-    }
 }

@@ -6,6 +6,7 @@ mod cli_basics;
 mod dicom_real;
 mod intake;
 mod migrations;
+mod sessions_cli;
 mod slurm_real;
 mod store;
 mod support;

@@ -2,8 +2,9 @@
 
 use crate::both_backends;
 use crate::support::db::TestDb;
+use neuroflow::db::DbError;
 use neuroflow::db::{FolderObservation, JobUpdate, NewRun, NewSession, Store, SubmittedJob};
-use neuroflow::domain::{FailureCause, WorkflowStatus};
+use neuroflow::domain::{FailureCause, IntakeState, WorkflowStatus};
 use neuroflow::lifecycle::RunEvent;
 
 both_backends!(
@@ -14,6 +15,11 @@ both_backends!(
     a_new_run_supersedes_the_current_one,
     tokens_are_unique,
     ticks_are_recorded,
+    a_tick_that_died_is_marked_interrupted,
+    cancelled_and_lost_runs,
+    a_live_unit_refuses_a_second_run,
+    sessions_can_be_excluded_and_included,
+    held_folders_keep_their_fingerprint_and_reason,
 );
 
 fn open(db: &TestDb) -> Store {
@@ -222,4 +228,78 @@ fn ticks_are_recorded(db: TestDb) {
     assert_eq!((done.status.as_str(), done.stages_completed.as_str()), ("completed", "sync,discover"));
     assert!(done.finished_at.is_some() && done.current_stage.is_none());
     assert_eq!(store.recent_ticks(5).unwrap().len(), 1);
+}
+
+fn a_tick_that_died_is_marked_interrupted(db: TestDb) {
+    let mut store = open(&db);
+    let dead = store.begin_tick("login1", 1, false).unwrap();
+    let next = store.begin_tick("login1", 2, false).unwrap();
+    let ticks = store.recent_ticks(5).unwrap();
+    let status = |id: i64| ticks.iter().find(|t| t.id == id).unwrap().status.clone();
+    assert_eq!((status(dead.id).as_str(), status(next.id).as_str()), ("interrupted", "running"));
+    assert_eq!(store.audit_trail("workflow_run", dead.id).unwrap()[0].new_value.as_deref(), Some("interrupted"));
+}
+
+fn cancelled_and_lost_runs(db: TestDb) {
+    let mut store = open(&db);
+    let (subj, sess) = session(&mut store, "0006", "S6");
+    let job = SubmittedJob { job_id: 77, ..Default::default() };
+    let a = store.record_planned_run(&new_run(subj, Some(sess), "qsirecon", "tok-6a")).unwrap();
+    store.record_submission(a.id, &job).unwrap();
+    let a = store
+        .apply_run_event(a.id, RunEvent::Cancelled(FailureCause::UpstreamFailed), &JobUpdate::default(), "up")
+        .unwrap();
+    assert_eq!((a.status.as_str(), a.failure_cause.as_deref()), ("cancelled", Some("upstream_failed")));
+    let b = store.record_planned_run(&new_run(subj, Some(sess), "qsirecon", "tok-6b")).unwrap();
+    store.record_submission(b.id, &job).unwrap();
+    let facts = JobUpdate { unknown_polls: Some(5), ..Default::default() };
+    let b = store.apply_run_event(b.id, RunEvent::Lost, &facts, "unknown for 5 polls").unwrap();
+    assert_eq!((b.status.as_str(), b.failure_cause.as_deref(), b.unknown_polls), ("lost", Some("lost"), 5));
+    assert!(store.live_runs().unwrap().is_empty());
+}
+
+fn a_live_unit_refuses_a_second_run(db: TestDb) {
+    let mut store = open(&db);
+    let (subj, sess) = session(&mut store, "0007", "S7");
+    let first = store.record_planned_run(&new_run(subj, Some(sess), "qsiparc", "tok-7a")).unwrap();
+    let err = store.record_planned_run(&new_run(subj, Some(sess), "qsiparc", "tok-7b")).unwrap_err();
+    assert!(matches!(err, DbError::UnitBusy { run_id, .. } if run_id == first.id), "{err}");
+    assert_eq!(store.current_runs().unwrap().len(), 1);
+}
+
+fn sessions_can_be_excluded_and_included(db: TestDb) {
+    let mut store = open(&db);
+    let (_, sess) = session(&mut store, "0008", "S8");
+    let s = store.set_excluded(sess, Some("motion artefacts")).unwrap();
+    assert!(s.excluded && s.excluded_reason.as_deref() == Some("motion artefacts"));
+    let s = store.set_excluded(sess, None).unwrap();
+    assert!(!s.excluded && s.excluded_reason.is_none());
+    let trail = store.audit_trail("session", sess).unwrap();
+    let moves: Vec<_> =
+        trail.iter().filter(|a| a.action == "exclusion").map(|a| a.new_value.clone().unwrap()).collect();
+    assert_eq!(moves, vec!["excluded", "included"]);
+}
+
+fn held_folders_keep_their_fingerprint_and_reason(db: TestDb) {
+    let mut store = open(&db);
+    let mut obs = FolderObservation {
+        rel_path: "S9".into(),
+        scan_id: "S9".into(),
+        subject_hint: None,
+        session_hint: None,
+        file_count: 3,
+        total_bytes: 300,
+        newest_mtime: now(),
+        fingerprint_since: now(),
+        last_seen: now(),
+    };
+    store.hold_folder(&obs, IntakeState::Waiting, "changed 1s ago", None).unwrap();
+    obs.file_count = 4;
+    let f = store.hold_folder(&obs, IntakeState::Unmapped, "not in the mapping", None).unwrap();
+    assert_eq!((f.intake_state.as_str(), f.reason.as_str(), f.file_count), ("unmapped", "not in the mapping", 4));
+    store.hold_folder(&obs, IntakeState::Unmapped, "not in the mapping", None).unwrap();
+    let states: Vec<_> =
+        store.audit_trail("incoming_folder", f.id).unwrap().iter().map(|a| a.new_value.clone().unwrap()).collect();
+    assert_eq!(states, vec!["waiting", "unmapped"], "only changes are audited");
+    assert_eq!(store.incoming_folders().unwrap().len(), 1);
 }
