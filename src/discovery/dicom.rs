@@ -12,7 +12,7 @@
 //! before reading it (`try_reserve_exact` + `resize` in dicom-parser's stateful decoder and
 //! dicom-object's meta reader), so a `Read::take` limit or an in-memory slice does not bound memory:
 //! pydicom's 674-byte `UN_sequence.dcm` made it peak at 3.6 GB even with `read_until(PixelData)`.
-//! The walker below only skips values, so such a file costs one small buffer.
+//! The walker (`walk.rs`) only skips values, so such a file costs one small buffer.
 //!
 //! Accepted: Part-10 files (128-byte preamble + `DICM`) with implicit or explicit VR, little or big
 //! endian, and any encapsulated (JPEG, RLE...) transfer syntax (the header itself is not compressed).

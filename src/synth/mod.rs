@@ -205,7 +205,7 @@ fn check_series(s: &SeriesSpec) -> Result<(), SynthError> {
     let volumes = s.kind.volumes();
     let why = if s.files == 0 || volumes == 0 {
         Some("needs at least one file and one volume".to_string())
-    } else if s.files % volumes != 0 {
+    } else if !s.files.is_multiple_of(volumes) {
         Some(format!("{} files do not split into {volumes} volumes", s.files))
     } else {
         None

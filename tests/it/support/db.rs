@@ -52,10 +52,10 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let TestDb::Postgres { name, .. } = self {
-            if let Ok(mut c) = PgConnection::establish(&pg_admin_url()) {
-                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+        if let TestDb::Postgres { name, .. } = self
+            && let Ok(mut c) = PgConnection::establish(&pg_admin_url())
+        {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
 }
