@@ -2,6 +2,7 @@
 //! against real SQLite, PostgreSQL and Slurm.
 
 mod chain;
+mod chain_cli;
 mod cli_basics;
 mod dicom_real;
 mod intake;

@@ -1,0 +1,122 @@
+//! The smaller commands around the chain: render, submit, sync, templates, and a
+//! controller that does not answer.
+
+use crate::support::chain::{ChainOpts, runs, site, ticks};
+use crate::support::db::TestDb;
+use neuroflow::synth::Manufacturer;
+use std::os::unix::fs::PermissionsExt;
+
+#[test]
+fn render_prints_the_script_and_site_templates_override_it() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("T1", Manufacturer::Siemens);
+    site.set_mapping(&[("T1", "51")]);
+    site.json(&["discover"]);
+    let out = site.nf().args(["render", "--stage", "qsirecon", "--subject", "51", "--session", "T1"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let script = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        script.contains("#SBATCH --job-name=nf-qsirecon-sub-0051-ses-T1") && script.contains("--session-id T1"),
+        "{script}"
+    );
+    let dir = site.root().join("site-templates");
+    assert!(site.nf().args(["templates", "export"]).arg(&dir).output().unwrap().status.success());
+    let path = dir.join("qsirecon.sh.tera");
+    let text =
+        std::fs::read_to_string(&path).unwrap().replace("{% block command -%}", "{% block command -%}\n# site tweak");
+    std::fs::write(&path, text).unwrap();
+    let cfg = std::fs::read_to_string(site.config()).unwrap();
+    std::fs::write(site.config(), format!("{cfg}templates: {{dir: {}}}\n", dir.display())).unwrap();
+    let out = site
+        .nf()
+        .args(["render", "--stage", "qsirecon", "--subject", "sub-0051", "--session", "ses-T1"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("# site tweak"));
+    // Runs nothing, records nothing.
+    assert!(runs(&site, true).is_empty());
+}
+
+#[test]
+fn submit_one_stage_for_one_subject_then_sync() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("U1", Manufacturer::Ge);
+    site.add_session("U2", Manufacturer::Ge);
+    site.set_mapping(&[("U1", "61"), ("U2", "62")]);
+    site.json(&["discover"]);
+    let out = site
+        .nf()
+        .args(["submit", "--stage", "bids_conversion", "--subject", "61", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t = &ticks(&out.stdout)[0];
+    assert_eq!(t["submit"]["submitted"].as_array().unwrap().len(), 1, "{t}");
+    // sync alone: one squeue (and a sacct once the job left the queue) until done.
+    for _ in 0..60 {
+        let s = site.json(&["sync"]);
+        assert!(s["slurm_calls"].as_u64().unwrap() <= 2, "{s}");
+        if runs(&site, false)[0]["status"] == "completed" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let rows = runs(&site, false);
+    assert_eq!((rows.len(), rows[0]["status"].as_str()), (1, Some("completed")), "{rows:?}");
+    let idle = site.json(&["sync"]);
+    assert_eq!(idle["slurm_calls"], 0, "nothing live, nothing asked");
+    // --force re-runs a completed unit; without it there is nothing to do.
+    let out = site
+        .nf()
+        .args(["submit", "--stage", "bids_conversion", "--subject", "61", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(ticks(&out.stdout)[0]["submit"]["submitted"].as_array().unwrap().is_empty());
+    let out = site
+        .nf()
+        .args(["submit", "--stage", "bids_conversion", "--subject", "61", "--force", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(ticks(&out.stdout)[0]["submit"]["submitted"].as_array().unwrap().len(), 1);
+}
+
+/// Fake sbatch/squeue/sacct that answer like a controller that is down (the
+/// recorded real message), placed first on PATH.
+fn down_controller(dir: &std::path::Path) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    for tool in ["sbatch", "squeue", "sacct", "scancel"] {
+        let p = dir.join(tool);
+        std::fs::write(&p, format!("#!/bin/sh\necho '{tool}: error: Batch job submission failed: Unable to contact slurm controller (connect failure)' >&2\nexit 1\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default())
+}
+
+#[test]
+fn a_controller_that_is_down_is_transient_and_loses_nothing() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("V1", Manufacturer::Canon);
+    site.set_mapping(&[("V1", "71")]);
+    let path = down_controller(&site.root().join("fakebin"));
+    let out = site.nf().env("PATH", &path).args(["workflow", "run", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let t = &ticks(&out.stdout)[0];
+    assert!(t["problems"][0].as_str().unwrap().contains("Unable to contact slurm controller"), "{t}");
+    assert_eq!(site.json(&["sessions", "list"]).as_array().unwrap().len(), 1, "the session was registered");
+    let rows = runs(&site, false);
+    assert_eq!((rows.len(), rows[0]["status"].as_str()), (1, Some("planned")), "the intent is kept: {rows:?}");
+    // Next tick, with the controller back: the orphan is looked up, then submitted once.
+    let out = site.nf().env("PATH", &path).args(["sync"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "tracking with the controller down is transient too");
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let history = runs(&site, true);
+    let bids: Vec<_> = history.iter().filter(|r| r["stage"] == "bids_conversion").collect();
+    assert_eq!(bids.len(), 2, "{bids:?}");
+    assert_eq!(
+        (bids[0]["status"].as_str(), bids[0]["cause"].as_str()),
+        (Some("cancelled"), Some("submit_interrupted"))
+    );
+    assert_eq!(bids[1]["attempt"], 1, "an interrupted submission uses no attempt");
+    assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
+}
