@@ -1,30 +1,81 @@
 #!/usr/bin/env bash
-# demo.sh — the main job end to end on generated data: local Slurm up, a fresh
-# site directory with a starter configuration, the embedded SQLite store migrated,
-# and a real job through neuroflow's Slurm adapter (doctor --probe-job).
+# demo.sh — the main job end to end on generated data, as a site would run it:
+#   local Slurm with accounting, a fresh site directory, the embedded SQLite store,
+#   generated DICOM sessions for two subjects, real HeuDiConv + dcm2niix inside Slurm
+#   jobs, stand-in QSIPrep/QSIRecon/QSIParc (their images are tens of GB; the
+#   stand-ins check their arguments and write what the real tools write), the whole
+#   chain submitted in one tick with afterok dependencies and tracked to the end;
+#   then a new session for a finished subject re-runs its qsiprep and downstream.
 # Run as root on Debian/Ubuntu. NEUROFLOW_DEMO_DIR picks the site directory.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEMO=${NEUROFLOW_DEMO_DIR:-/tmp/neuroflow-demo}
+VENV=${NEUROFLOW_VENV:-/opt/neuroflow-venv}
 bash "$HERE/scripts/setup.sh"
+# shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 (cd "$HERE" && cargo build --locked --release --bins)
 NF="$HERE/target/release/neuroflow"
+SYNTH="$HERE/target/release/neuroflow-synth"
+STANDINS="$HERE/tests/fixtures/standins"
 step() { printf '\n==> %s\n' "$*"; }
 
 rm -rf "$DEMO"
 step "neuroflow init $DEMO"
 "$NF" init "$DEMO"
 export NEUROFLOW_CONFIG="$DEMO/neuroflow.yaml"
+# The starter config, pointed at this machine's tools.
+python3 - "$DEMO/neuroflow.yaml" "$VENV" "$STANDINS" <<'PY'
+import re, sys
+path, venv, standins = sys.argv[1:]
+text = open(path).read()
+text = text.replace("stability_minutes: 10", "stability_minutes: 0")
+text = text.replace("poll_interval_seconds: 30", "poll_interval_seconds: 2")
+text = text.replace("    command: heudiconv\n", f"    command: {venv}/bin/heudiconv\n    setup: ['export PATH={venv}/bin:$PATH', 'export NO_ET=1']\n")
+text = text.replace("    options:\n      heuristic: heuristic.py\n", "")
+for tool in ["qsiprep", "qsirecon", "qsiparc"]:
+    text = re.sub(rf"  {tool}:\n    image: [^\n]+\n", f"  {tool}:\n    runtime: native\n    command: {standins}/{tool}\n", text)
+text = text.replace("cpus: 8, mem_gb: 32, gpus: 0", "cpus: 2, mem_gb: 2, gpus: 0").replace("max_mem_gb: 64", "max_mem_gb: 4")
+text = text.replace("cpus: 4, mem_gb: 16", "cpus: 1, mem_gb: 1").replace("cpus: 2, mem_gb: 8", "cpus: 1, mem_gb: 1")
+text = text.replace("      recon_spec: mrtrix_multishell_msmt_ACT-hsvs\n", "      recon_spec: mrtrix_multishell_msmt_ACT-hsvs\n      recon_suffixes: [MRtrix3]\n")
+text = text.replace("    max_concurrent: 1\n", "    max_concurrent: 2\n")
+open(path, "w").write(text)
+PY
 
-step "neuroflow config check"
-"$NF" config check | head -20
+step "generated DICOM: 4 sessions of 2 subjects (Siemens, GE, Philips, Canon)"
+"$SYNTH" "$DEMO/incoming" --sessions 4 > "$DEMO/all-sessions.csv"
+# The first three visits are known to the mapping; the fourth arrives later.
+head -4 "$DEMO/all-sessions.csv" > "$DEMO/mapping.csv"
+LATE=$(tail -1 "$DEMO/all-sessions.csv" | cut -d, -f1)
+mv "$DEMO/incoming/$LATE" "$DEMO/late-$LATE"
+cat "$DEMO/mapping.csv"
 
-step "neuroflow db migrate (embedded SQLite in $DEMO/work)"
+step "neuroflow config check && neuroflow db migrate && neuroflow doctor --probe-job"
+"$NF" config check >/dev/null && echo "config: valid"
 "$NF" db migrate
-"$NF" db status
-
-step "neuroflow doctor --probe-job (a real Slurm job through the adapter)"
 "$NF" doctor --probe-job
+
+step "neuroflow workflow run --dry-run (first lines: nothing is submitted or recorded)"
+"$NF" workflow run --dry-run 2>/dev/null | sed -n '1,40p'
+
+step "neuroflow workflow run (one tick: discover, then the whole chain with afterok)"
+"$NF" workflow run
+squeue --noheader --format='%.8i %.48j %.10T %r %E' --name="$(ls "$DEMO/work/scripts"/*/*.sh | xargs -n1 basename | sed 's/-run[0-9]*\.sh$//' | paste -sd,)" || true
+
+step "neuroflow workflow run --sync (polls politely until nothing is live)"
+"$NF" workflow run --sync
+
+step "neuroflow sessions list; neuroflow runs list"
+"$NF" sessions list
+"$NF" runs list
+
+step "a new visit of a finished subject arrives"
+mv "$DEMO/late-$LATE" "$DEMO/incoming/$LATE"
+cp "$DEMO/all-sessions.csv" "$DEMO/mapping.csv"
+"$NF" workflow run --sync
+"$NF" runs list --all --stage qsiprep
+
+step "what the chain wrote"
+(cd "$DEMO" && find bids derivatives -name '*.nii.gz' -o -name '*.html' -o -name '*.csv' | sort | head -40)
 echo
-echo "demo: done; site directory $DEMO"
+echo "demo: done; site directory $DEMO (neuroflow runs show 1 --format json shows a full Slurm record)"

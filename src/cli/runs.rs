@@ -191,7 +191,7 @@ fn print_rows(rows: &[RunRow], format: Format) {
                 r.participant.clone(),
                 r.session.clone().unwrap_or_else(|| "-".into()),
                 r.attempt.to_string(),
-                r.status.clone(),
+                if r.superseded { format!("{} (superseded)", r.status) } else { r.status.clone() },
                 r.job_id.map_or("-".into(), |j| j.to_string()),
                 r.slurm_state.clone().unwrap_or_default(),
                 r.exit_code.map_or(String::new(), |c| format!("{c}:{}", r.exit_signal.unwrap_or(0))),

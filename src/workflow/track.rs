@@ -123,7 +123,7 @@ fn on_queue_row(store: &mut Store, run: &Run, q: &QueueRow, report: &mut SyncRep
     match (status, running) {
         (RunStatus::Queued, true) => {
             store.apply_run_event(run.id, RunEvent::Started, &facts, "")?;
-            tracing::info!(run_id = run.id, stage = %run.stage, job_id = ?run.slurm_job_id, "job started");
+            tracing::info!(run_id = run.id, stage = %run.stage, job_id = run.slurm_job_id.unwrap_or_default(), "job started");
             report.started += 1;
         }
         (RunStatus::Running, false) => {
@@ -284,7 +284,7 @@ async fn cancel_downstream<S: Scheduler>(store: &mut Store, slurm: &S, report: &
     for r in doomed {
         let msg = "cancelled by neuroflow: an upstream run failed";
         store.apply_run_event(r.id, RunEvent::Cancelled(FailureCause::UpstreamFailed), &JobUpdate::default(), msg)?;
-        tracing::info!(run_id = r.id, stage = %r.stage, job_id = ?r.slurm_job_id, "cancelled downstream of a failed run");
+        tracing::info!(run_id = r.id, stage = %r.stage, job_id = r.slurm_job_id.unwrap_or_default(), "cancelled downstream of a failed run");
         report.cancelled_downstream += 1;
     }
     Ok(())
