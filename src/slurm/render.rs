@@ -1,8 +1,10 @@
 //! Rendering sbatch scripts from Tera templates (pure: no I/O here).
 //!
 //! Every `{{ value }}` in a template is shell-quoted by the escape function; `| safe`
-//! opts out. `| sbatch` checks a value that goes on an `#SBATCH` line, which sbatch
-//! reads without shell quoting. `| shell_words` quotes each element of a list.
+//! opts out. Tera does not escape a `{{ a ~ b }}` concatenation, so those end in
+//! `| q` (a test checks every built-in template). `| sbatch` checks a value that goes
+//! on an `#SBATCH` line, which sbatch reads without shell quoting. `| shell_words`
+//! quotes each element of a list.
 
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -61,6 +63,18 @@ impl tera::Filter for ShellWords {
     }
 }
 
+/// `| q`: quotes one word. Needed after `a ~ b`, which Tera does not escape.
+struct Quote;
+
+impl tera::Filter for Quote {
+    fn filter(&self, value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+        Ok(Value::String(shell_quote(&value_text(value))))
+    }
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
 struct SbatchValue;
 
 impl tera::Filter for SbatchValue {
@@ -97,6 +111,7 @@ impl Templates {
         tera.set_escape_fn(shell_quote);
         tera.register_filter("shell_words", ShellWords);
         tera.register_filter("sbatch", SbatchValue);
+        tera.register_filter("q", Quote);
         tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .map_err(|e| RenderError::Template { name: "(loading)".into(), message: tera_message(&e) })?;
         Ok(Templates { tera })

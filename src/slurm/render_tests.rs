@@ -93,8 +93,44 @@ fn resources_feed_sbatch_and_tool_flags_alike() {
     assert!(p.contains("#SBATCH --cpus-per-task=2\n") && p.contains(" -n 2"), "{p}");
 }
 
+/// Lines where a hostile value (`$(touch pwned)`, `$(rm -rf ~)`) appears outside
+/// single quotes, i.e. where the shell would run it.
+fn unquoted_hazards(script: &str) -> Vec<String> {
+    let mut found = vec![];
+    for line in script.lines() {
+        let mut quoted = false;
+        for (i, c) in line.char_indices() {
+            if c == '\'' {
+                quoted = !quoted;
+            } else if !quoted && (line[i..].starts_with("$(touch pwned)") || line[i..].starts_with("$(rm -rf ~)")) {
+                found.push(line.to_string());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn concatenations_in_built_in_templates_are_quoted() {
+    for (name, text) in super::render::BUILTIN.iter().filter(|(n, _)| n.ends_with(".tera")) {
+        for expr in text.split("{{").skip(1).map(|rest| rest.split("}}").next().unwrap_or("")) {
+            if expr.contains('~') {
+                assert!(expr.trim_end().ends_with("| q"), "{name}: `{{{{{expr}}}}}` must end in `| q`");
+            }
+        }
+    }
+}
+
 #[test]
 fn hostile_values_are_quoted_or_refused() {
+    for runtime in ["native", "apptainer"] {
+        let cfg = config("/data/my bids $(touch pwned)", runtime);
+        for def in STAGES {
+            let deps = if def.needs.is_empty() { vec![] } else { vec!["5".to_string()] };
+            let s = render(&cfg, def.name, &deps).unwrap();
+            assert!(unquoted_hazards(&s).is_empty(), "{runtime} {}: {:?}\n{s}", def.name, unquoted_hazards(&s));
+        }
+    }
     let cfg = config("/data/my bids $(touch pwned)", "native");
     let s = render(&cfg, "bids_conversion", &[]).unwrap();
     assert!(s.contains("'/data/my bids $(touch pwned)/bids'"), "{s}");
