@@ -88,17 +88,20 @@ pub struct Fingerprint {
     pub newest_mtime: NaiveDateTime,
 }
 
+/// A modification time in whole seconds: PostgreSQL keeps microseconds and SQLite
+/// nanoseconds, so a finer time would never compare equal after a round trip.
+fn whole_seconds(t: std::time::SystemTime) -> NaiveDateTime {
+    let t = DateTime::<Utc>::from(t);
+    DateTime::<Utc>::from_timestamp(t.timestamp(), 0).unwrap_or(t).naive_utc()
+}
+
 /// Stats every file below `dir` (no file is opened).
 pub fn fingerprint(dir: &Path) -> Fingerprint {
-    let mut fp = Fingerprint { file_count: 0, total_bytes: 0, newest_mtime: NaiveDateTime::MIN };
-    let dir_mtime = std::fs::metadata(dir).and_then(|m| m.modified()).ok();
-    if let Some(t) = dir_mtime {
-        fp.newest_mtime = DateTime::<Utc>::from(t).naive_utc();
-    }
+    let mut fp = Fingerprint { file_count: 0, total_bytes: 0, newest_mtime: DateTime::UNIX_EPOCH.naive_utc() };
     for entry in WalkDir::new(dir).into_iter().filter_map(Result::ok) {
         let Ok(meta) = entry.metadata() else { continue };
         if let Ok(t) = meta.modified() {
-            fp.newest_mtime = fp.newest_mtime.max(DateTime::<Utc>::from(t).naive_utc());
+            fp.newest_mtime = fp.newest_mtime.max(whole_seconds(t));
         }
         if meta.is_file() {
             fp.file_count += 1;

@@ -11,6 +11,7 @@ both_backends!(
     sessions_are_registered_held_and_validated,
     unmapped_folders_register_once_the_mapping_knows_them,
     a_folder_still_being_written_waits,
+    a_quiet_folder_registers_after_the_stability_window,
     odd_folder_names_are_safe,
     revalidation_follows_the_protocol,
     dry_run_writes_nothing,
@@ -124,6 +125,27 @@ fn a_folder_still_being_written_waits(db: TestDb) {
     assert_eq!(r["registered_valid"], 0);
     assert_eq!(held(&site), vec![("S200".to_string(), "waiting".to_string())]);
     assert!(r["held"][0]["reason"].as_str().unwrap().contains("waiting for 5 quiet minutes"), "{r}");
+}
+
+/// Files last written 10 minutes ago, first seen 6 minutes ago (the stored
+/// fingerprint is moved back as if discovery had seen it then): stable for 5 minutes.
+fn a_quiet_folder_registers_after_the_stability_window(db: TestDb) {
+    let url = db.url().to_string();
+    let site = Site::new(db, "mapping:\n  csv_file: mapping.csv\ndiscovery:\n  stability_minutes: 5\n");
+    site.set_mapping(&[("Q1", "210")]);
+    site.add_session("Q1", Manufacturer::Siemens);
+    let old = std::process::Command::new("find")
+        .arg(site.incoming().join("Q1"))
+        .args(["-exec", "touch", "-d", "10 minutes ago", "{}", "+"])
+        .status()
+        .unwrap();
+    assert!(old.success());
+    assert_eq!(site.json(&["discover"])["registered_valid"], 0, "first sight: waits");
+    assert_eq!(held(&site), vec![("Q1".to_string(), "waiting".to_string())]);
+    let back = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(6);
+    crate::support::db::execute(&url, &format!("UPDATE incoming_folders SET fingerprint_since = '{back}'"));
+    let r = site.json(&["discover"]);
+    assert_eq!(r["registered_valid"], 1, "unchanged for 6 minutes: registered ({r})");
 }
 
 fn odd_folder_names_are_safe(db: TestDb) {

@@ -72,3 +72,14 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// Runs one SQL statement on a test database (either backend).
+pub fn execute(url: &str, sql: &str) {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let mut c = diesel::SqliteConnection::establish(path).expect("open sqlite");
+        c.batch_execute(sql).expect("sql");
+    } else {
+        let mut c = PgConnection::establish(url).expect("open postgres");
+        c.batch_execute(sql).expect("sql");
+    }
+}
