@@ -3,12 +3,15 @@
 
 use crate::domain::Level;
 
-/// A success marker: a path pattern with `{bids}`, `{derivatives}`, `{sub}`
+/// A success marker (files must be written by the run being checked, except
+/// `Shared`): a path pattern with `{bids}`, `{derivatives}`, `{sub}`
 /// (participant label), `{ses}` (session label) and, for `Each`, `{item}`.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Marker {
-    /// A file that must exist.
+    /// A file this run must have written.
     File(&'static str),
+    /// A file that must exist, written by this run or an earlier one (dataset-level).
+    Shared(&'static str),
     /// A directory that must exist and hold at least one entry.
     NonEmptyDir(&'static str),
     /// A directory holding (at any depth) at least one file ending in each suffix.
@@ -51,7 +54,7 @@ pub const STAGES: &[StageDef] = &[
         options: &["heuristic", "overwrite", "grouping"],
         required_options: &[],
         success: &[
-            Marker::File("{bids}/dataset_description.json"),
+            Marker::Shared("{bids}/dataset_description.json"),
             Marker::DirWithFiles("{bids}/sub-{sub}/ses-{ses}", &[".nii.gz", ".json"]),
         ],
         default_max_concurrent: 4,

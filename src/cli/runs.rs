@@ -158,6 +158,8 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
             return Ok(report.exit);
         }
         Command::Cancel { id } => {
+            // Not while a tick may be submitting this very run.
+            let _lock = lock(&loaded.config)?;
             let r = store.run(id)?;
             let live = r.status.parse::<crate::domain::RunStatus>().is_ok_and(|s| s.is_live());
             if !live {

@@ -73,7 +73,7 @@ pub async fn submit(explicit: Option<&Path>, a: SubmitArgs) -> Result<u8> {
     check_stage(&a.stage)?;
     let (loaded, mut store) = common::open(explicit)?;
     let (subject, session) = resolve(&loaded.config, &mut store, a.subject.as_deref(), a.session.as_deref())?;
-    let _lock = if a.dry_run { None } else { Some(lock(&loaded.config)?) };
+    let _lock = lock(&loaded.config)?;
     let filter = Filter { stage: Some(a.stage.clone()), subject, session, force: a.force };
     let opts = TickOptions { filter, dry_run: a.dry_run, no_discover: true };
     let report = tick(&loaded.config, &mut store, &slurm(&loaded.config), &opts).await?;

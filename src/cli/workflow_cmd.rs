@@ -44,7 +44,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     if let Some(s) = &a.stage {
         super::submit::check_stage(s)?;
     }
-    let _lock = if a.dry_run { None } else { Some(lock(cfg)?) };
+    let _lock = lock(cfg)?;
     let opts = TickOptions {
         filter: Filter { stage: a.stage.clone(), ..Default::default() },
         dry_run: a.dry_run,
@@ -66,6 +66,11 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
 pub fn print_tick(r: &TickReport, format: Format) {
     if format == Format::Json {
         return println!("{}", serde_json::to_string(r).unwrap_or_default());
+    }
+    for p in r.submit.iter().flat_map(|s| &s.previews) {
+        println!("# ---- {} (attempt {}, {}) ----", p.job_name, p.attempt, p.trigger);
+        println!("# would run: {}", p.sbatch);
+        print!("{}", p.script);
     }
     let submitted = r.submit.as_ref().map_or(0, |s| s.submitted.len());
     let (done, failed) = r.sync.as_ref().map_or((0, 0), |s| (s.completed, s.failed));
@@ -103,6 +108,9 @@ pub async fn sync_only(explicit: Option<&Path>, format: Format) -> Result<u8> {
     let (loaded, mut store): (_, Store) = common::open(explicit)?;
     let _lock = lock(&loaded.config)?;
     let report = sync(&loaded.config, &mut store, &slurm(&loaded.config)).await?;
+    for line in &report.needs_human {
+        tracing::error!("{line}");
+    }
     match format {
         Format::Json => output::json(&report),
         Format::Table => println!(
@@ -117,5 +125,5 @@ pub async fn sync_only(explicit: Option<&Path>, format: Format) -> Result<u8> {
             report.slurm_calls
         ),
     }
-    Ok(0)
+    Ok(if report.needs_human.is_empty() { 0 } else { crate::error::ExitClass::NeedsHuman as u8 })
 }

@@ -218,8 +218,9 @@ impl Store {
     /// Runs that have (or may have) a job in Slurm: what every tick tracks.
     pub fn live_runs(&mut self) -> Result<Vec<Run>, DbError> {
         let live: Vec<&str> = RunStatus::ALL.iter().filter(|s| s.is_live()).map(|s| s.as_str()).collect();
+        // A live run is never superseded; saying so lets PostgreSQL use the partial index.
         pr::table
-            .filter(pr::status.eq_any(live))
+            .filter(pr::status.eq_any(live).and(pr::superseded.eq(false)))
             .order(pr::id.asc())
             .select(Run::as_select())
             .load(&mut self.conn)
@@ -285,5 +286,21 @@ impl Store {
             .select(Run::as_select())
             .load(&mut self.conn)
             .map_err(|e| DbError::query("list runs", e))
+    }
+}
+
+impl Store {
+    /// Runs by id, in one query per 500 ids (for tracking's upstream checks).
+    pub fn runs_by_ids(&mut self, ids: &[i64]) -> Result<Vec<Run>, DbError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut rows = pr::table
+                .filter(pr::id.eq_any(chunk))
+                .select(Run::as_select())
+                .load(&mut self.conn)
+                .map_err(|e| DbError::query("load runs by id", e))?;
+            out.append(&mut rows);
+        }
+        Ok(out)
     }
 }

@@ -41,8 +41,9 @@ pub struct LoadedMapping {
     pub origin: Origin,
 }
 
-/// Loads the mapping. `cache` is where the last good fetched copy lives.
-pub fn load(cfg: &Mapping, cache: &Path) -> Result<LoadedMapping, SourceError> {
+/// Loads the mapping. `cache` is where the last good fetched copy lives;
+/// `keep_copy` false (dry runs) leaves it untouched.
+pub fn load(cfg: &Mapping, cache: &Path, keep_copy: bool) -> Result<LoadedMapping, SourceError> {
     let parse = |text: &str| parse_csv(text, &cfg.scan_id_column, &cfg.subject_code_column);
     if let Some(path) = &cfg.csv_file {
         let text = std::fs::read_to_string(path).map_err(|source| SourceError::Read { path: path.clone(), source })?;
@@ -54,7 +55,7 @@ pub fn load(cfg: &Mapping, cache: &Path) -> Result<LoadedMapping, SourceError> {
         .and_then(|text| parse(&text).map(|t| (text, t)).map_err(|e| format!("not a usable mapping table: {e}")));
     match fetched {
         Ok((text, table)) => {
-            if let Err(e) = write_atomically(cache, &text) {
+            if keep_copy && let Err(e) = write_atomically(cache, &text) {
                 tracing::warn!(cache = %cache.display(), error = %e, "cannot keep a copy of the mapping table");
             }
             Ok(LoadedMapping { table, origin: Origin::Fetched(url) })

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check {
     File(PathBuf),
+    /// Must exist; may predate the run.
+    Exists(PathBuf),
     NonEmptyDir(PathBuf),
     DirWithFiles(PathBuf, Vec<String>),
     /// At least one file in `dir` whose name starts with `prefix`… and ends with `suffix`,
@@ -44,6 +46,7 @@ pub fn expand(markers: &[Marker], v: &Vars, list_option: impl Fn(&str) -> Option
     for m in markers {
         match m {
             Marker::File(p) => out.push(Check::File(fill(p, v, None).into())),
+            Marker::Shared(p) => out.push(Check::Exists(fill(p, v, None).into())),
             Marker::NonEmptyDir(p) => out.push(Check::NonEmptyDir(fill(p, v, None).into())),
             Marker::DirWithFiles(p, sfx) => {
                 out.push(Check::DirWithFiles(fill(p, v, None).into(), sfx.iter().map(|s| s.to_string()).collect()))
@@ -75,7 +78,7 @@ mod tests {
     fn every_stage_expands_to_concrete_paths() {
         let v = Vars { bids: "/b", derivatives: "/d", sub: "0001", ses: Some("S1") };
         let bids = expand(stage("bids_conversion").unwrap().success, &v, |_| None);
-        assert_eq!(bids[0], Check::File("/b/dataset_description.json".into()));
+        assert_eq!(bids[0], Check::Exists("/b/dataset_description.json".into()));
         assert_eq!(bids[1], Check::DirWithFiles("/b/sub-0001/ses-S1".into(), vec![".nii.gz".into(), ".json".into()]));
         let prep = expand(stage("qsiprep").unwrap().success, &Vars { ses: None, ..v }, |_| None);
         assert_eq!(prep[0], Check::File("/d/qsiprep/sub-0001.html".into()));

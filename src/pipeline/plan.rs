@@ -19,6 +19,8 @@ pub struct RunView {
     pub status: RunStatus,
     pub cause: Option<FailureCause>,
     pub upstream_run_ids: Vec<i64>,
+    /// For subject-level runs: the sessions the run covers.
+    pub covered_sessions: Vec<i64>,
     pub job_id: Option<JobId>,
     pub request: Request,
 }
@@ -112,7 +114,9 @@ enum Cur<'a> {
 }
 
 struct State<'a> {
-    snapshot: &'a Snapshot,
+    /// Subject → its eligible sessions, in order; and every eligible session id.
+    eligible_by_subject: HashMap<i64, Vec<i64>>,
+    eligible: std::collections::HashSet<i64>,
     current: HashMap<(&'a str, Unit), Cur<'a>>,
     live_per_stage: HashMap<String, u32>,
     live_total: u32,
@@ -120,8 +124,13 @@ struct State<'a> {
 
 /// The runs to submit now, in an order where every upstream comes first.
 pub fn plan(snapshot: &Snapshot, policy: &Policy, filter: &Filter) -> Plan {
+    let mut eligible_by_subject: HashMap<i64, Vec<i64>> = HashMap::new();
+    for x in snapshot.sessions.iter().filter(|x| x.eligible) {
+        eligible_by_subject.entry(x.subject_id).or_default().push(x.id);
+    }
     let mut state = State {
-        snapshot,
+        eligible: snapshot.sessions.iter().filter(|x| x.eligible).map(|x| x.id).collect(),
+        eligible_by_subject,
         current: snapshot.current.iter().map(|r| ((r.stage.as_str(), r.unit), Cur::Stored(r))).collect(),
         live_per_stage: HashMap::new(),
         live_total: 0,
@@ -182,12 +191,12 @@ enum Decision {
     Not(Outcome),
 }
 
-fn eligible_sessions(s: &Snapshot, subject: i64) -> Vec<i64> {
-    s.sessions.iter().filter(|x| x.subject_id == subject && x.eligible).map(|x| x.id).collect()
+fn eligible_sessions(state: &State, subject: i64) -> Vec<i64> {
+    state.eligible_by_subject.get(&subject).cloned().unwrap_or_default()
 }
 
 /// The units of stage `need` that a run of `def` for `unit` depends on.
-fn upstream_units(def: &StageDef, need: &StageDef, unit: Unit, s: &Snapshot) -> Vec<Unit> {
+fn upstream_units(def: &StageDef, need: &StageDef, unit: Unit, s: &State) -> Vec<Unit> {
     match (def.level, need.level) {
         (Level::Subject, Level::Session) => {
             eligible_sessions(s, unit.0).into_iter().map(|x| (unit.0, Some(x))).collect()
@@ -202,10 +211,13 @@ fn upstream_refs(def: &StageDef, unit: Unit, state: &State) -> Result<Vec<Upstre
     let mut refs = vec![];
     for need in def.needs {
         let need_def = crate::stages::stage(need).expect("stage table names its needs");
-        for u in upstream_units(def, need_def, unit, state.snapshot) {
+        for u in upstream_units(def, need_def, unit, state) {
             match state.current.get(&(need, u)) {
                 None => return Err(format!("waits for {need}")),
                 Some(Cur::Planned(i)) => refs.push(UpstreamRef::Planned(*i)),
+                Some(Cur::Stored(r)) if !covers(need_def, r, unit) => {
+                    return Err(format!("waits for {need} to cover this session (run {} does not)", r.id));
+                }
                 Some(Cur::Stored(r)) => match r.status {
                     RunStatus::Completed => refs.push(UpstreamRef::Run { run_id: r.id, job: None }),
                     s if s.is_live() && r.job_id.is_some() => {
@@ -220,7 +232,15 @@ fn upstream_refs(def: &StageDef, unit: Unit, state: &State) -> Result<Vec<Upstre
     if def.needs.is_empty() || !refs.is_empty() { Ok(refs) } else { Err("no eligible sessions".into()) }
 }
 
-/// True when a completed run was made from other upstream runs than now.
+/// A subject-level upstream run serves a session only if it covered that session.
+fn covers(need: &StageDef, r: &RunView, unit: Unit) -> bool {
+    match (need.level, unit.1) {
+        (Level::Subject, Some(session)) => r.covered_sessions.contains(&session),
+        _ => true,
+    }
+}
+
+/// True when a finished run was made from other upstream runs than now.
 fn stale(run: &RunView, refs: &[UpstreamRef]) -> bool {
     let mut now: Vec<i64> = vec![];
     for r in refs {
@@ -239,7 +259,7 @@ fn stale(run: &RunView, refs: &[UpstreamRef]) -> bool {
 fn decide(def: &'static StageDef, unit: Unit, state: &State, pol: &StagePolicy, force: bool) -> Decision {
     let not = Decision::Not;
     if let Some(session) = unit.1
-        && !state.snapshot.sessions.iter().any(|s| s.id == session && s.eligible)
+        && !state.eligible.contains(&session)
     {
         return not(Outcome::Waiting("session is invalid or excluded".into()));
     }
@@ -265,7 +285,7 @@ fn decide(def: &'static StageDef, unit: Unit, state: &State, pol: &StagePolicy, 
             Err(o) => return not(o),
         },
     };
-    let covered = if def.level == Level::Subject { eligible_sessions(state.snapshot, unit.0) } else { vec![] };
+    let covered = if def.level == Level::Subject { eligible_sessions(state, unit.0) } else { vec![] };
     Decision::Ready(PlannedRun {
         stage: def,
         unit,
@@ -280,8 +300,12 @@ fn decide(def: &'static StageDef, unit: Unit, state: &State, pol: &StagePolicy, 
 /// After a finished run: rerun (stale), retry, or stop.
 fn next_attempt(r: &RunView, refs: &[UpstreamRef], pol: &StagePolicy) -> Result<(u32, String, Request), Outcome> {
     use FailureCause as C;
+    if !r.status.is_live() && stale(r, refs) {
+        // Made from other upstream runs than now (a subject gained a session, or the
+        // upstream was redone): start over, whatever became of this run.
+        return Ok((1, "upstream changed".into(), pol.base.clone()));
+    }
     match (r.status, r.cause) {
-        (RunStatus::Completed, _) if stale(r, refs) => Ok((1, "upstream changed".into(), pol.base.clone())),
         (RunStatus::Completed, _) => Err(Outcome::Done),
         (RunStatus::Cancelled, Some(C::UpstreamFailed | C::SubmitInterrupted)) => {
             Ok((r.attempt, "resubmit after cancellation".into(), r.request.clone()))
@@ -290,11 +314,8 @@ fn next_attempt(r: &RunView, refs: &[UpstreamRef], pol: &StagePolicy) -> Result<
         (_, Some(C::SubmitRejected)) => Err(Outcome::NeedsHuman("sbatch rejected the job".into())),
         (RunStatus::Failed | RunStatus::Lost, cause) if r.attempt < pol.max_attempts => {
             let cause = cause.unwrap_or(C::Lost);
-            let request = if matches!(cause, C::OutOfMemory | C::Timeout) {
-                r.request.grown(cause, &pol.pipeline)
-            } else {
-                pol.base.clone()
-            };
+            // Keep what earlier retries grew; grow more after OOM/TIMEOUT.
+            let request = r.request.grown(cause, &pol.pipeline);
             Ok((r.attempt + 1, format!("retry after {cause}"), request))
         }
         (status, cause) => Err(Outcome::NeedsHuman(format!(

@@ -61,6 +61,7 @@ fn run(id: i64, stage: &str, unit: Unit, status: RunStatus, upstream: &[i64]) ->
         status,
         cause: None,
         upstream_run_ids: upstream.to_vec(),
+        covered_sessions: if unit.1.is_none() { vec![10, 11] } else { vec![] },
         job_id: status.is_live().then_some(JobId(id as u64 + 1000)),
         request: request(),
     }
@@ -188,8 +189,15 @@ fn runs_cancelled_for_a_failed_upstream_come_back_without_using_an_attempt() {
     c.attempt = 2;
     s.current.push(c);
     let p = plan(&s, &open(), &Filter { stage: Some("qsirecon".into()), ..Default::default() });
-    assert_eq!(p.runs[0].attempt, 2, "cancellation by upstream does not use an attempt");
+    assert_eq!(p.runs[0].attempt, 1, "no attempt used; a new upstream run even starts over");
     assert_eq!(p.runs[0].upstream, vec![UpstreamRef::Run { run_id: 5, job: Some(JobId(1005)) }]);
+    // An interrupted submission against the same upstream keeps its attempt number.
+    let mut again = s.clone();
+    let last = again.current.last_mut().unwrap();
+    last.cause = Some(FailureCause::SubmitInterrupted);
+    last.upstream_run_ids = vec![5];
+    let p = plan(&again, &open(), &Filter { stage: Some("qsirecon".into()), ..Default::default() });
+    assert_eq!(p.runs[0].attempt, 2);
 }
 
 #[test]
@@ -243,4 +251,44 @@ fn invalid_sessions_and_disabled_stages_stop_the_chain() {
     let p = plan(&snapshot(false), &pol, &Filter::default());
     let stages: Vec<&str> = p.runs.iter().map(|r| r.stage.name).collect();
     assert_eq!(stages, vec!["bids_conversion"]);
+}
+
+#[test]
+fn a_session_waits_for_a_qsiprep_that_covers_it() {
+    // qsiprep completed for session 10 only; session 11 is converted but qsiprep's
+    // re-run is held by its cap: qsirecon for 11 must not run on the old qsiprep.
+    let mut s = snapshot(true);
+    s.current.push(run(1, "bids_conversion", (1, Some(10)), RunStatus::Completed, &[]));
+    s.current.push(run(2, "bids_conversion", (1, Some(11)), RunStatus::Completed, &[]));
+    let mut prep = run(3, "qsiprep", (1, None), RunStatus::Completed, &[1]);
+    prep.covered_sessions = vec![10];
+    s.current.push(prep);
+    let only = Filter { stage: Some("qsirecon".into()), ..Default::default() };
+    let p = plan(&s, &open(), &only);
+    assert!(matches!(outcome(&p, "qsirecon", (1, Some(11))), Outcome::Waiting(w) if w.contains("cover")));
+    assert_eq!(p.runs.len(), 1, "session 10 is covered: {:?}", p.runs.iter().map(|r| r.unit).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_failed_run_starts_over_when_its_upstream_changes() {
+    let mut s = snapshot(false);
+    completed_before(1, &mut s); // bids run 1
+    s.current.push(run(5, "qsiprep", (1, None), RunStatus::Completed, &[1]));
+    let mut failed = run(6, "qsirecon", (1, Some(10)), RunStatus::Failed, &[4]);
+    failed.attempt = 3;
+    failed.cause = Some(FailureCause::NonzeroExit);
+    s.current.push(failed);
+    let p = plan(&s, &open(), &Filter { stage: Some("qsirecon".into()), ..Default::default() });
+    assert_eq!((p.runs[0].attempt, p.runs[0].trigger.as_str()), (1, "upstream changed"));
+}
+
+#[test]
+fn retries_keep_memory_grown_by_earlier_attempts() {
+    let mut s = snapshot(false);
+    let mut r = run(1, "bids_conversion", (1, Some(10)), RunStatus::Failed, &[]);
+    r.cause = Some(FailureCause::NodeFailure);
+    r.request.mem_mb = 4096;
+    s.current.push(r);
+    let p = plan(&s, &open(), &Filter { stage: Some("bids_conversion".into()), ..Default::default() });
+    assert_eq!(p.runs[0].request.mem_mb, 4096);
 }

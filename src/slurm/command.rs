@@ -127,6 +127,28 @@ impl Scheduler for SlurmCli {
         Ok(parse::squeue(&out.stdout)?)
     }
 
+    async fn find_finished_by_name(
+        &self,
+        names: &[String],
+        since: chrono::NaiveDateTime,
+    ) -> Result<Vec<AcctRecord>, SlurmError> {
+        if names.is_empty() {
+            return Ok(vec![]);
+        }
+        let args = vec![
+            "--noheader".into(),
+            "--parsable2".into(),
+            format!("--name={}", names.join(",")),
+            format!("--starttime={}", since.format("%Y-%m-%dT%H:%M:%S")),
+            format!("--format={SACCT_FORMAT}"),
+        ];
+        let (argv, out) = self.call("sacct", args).await?;
+        if !out.success() {
+            return Err(failed(&argv, &out));
+        }
+        Ok(parse::sacct(&out.stdout)?)
+    }
+
     async fn accounting(&self, ids: &[JobId]) -> Result<Vec<AcctRecord>, SlurmError> {
         if ids.is_empty() {
             return Ok(vec![]);

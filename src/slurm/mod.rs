@@ -57,6 +57,13 @@ pub trait Scheduler {
     /// Jobs slurmctld still knows with these names (to find a job whose sbatch
     /// answer was lost: its comment carries the run's token).
     fn find_by_name(&self, names: &[String]) -> impl Future<Output = Result<Vec<QueueRow>, SlurmError>>;
+    /// Accounting records of jobs with these names that started since `since`
+    /// (finished jobs keep their comment there).
+    fn find_finished_by_name(
+        &self,
+        names: &[String],
+        since: chrono::NaiveDateTime,
+    ) -> impl Future<Output = Result<Vec<AcctRecord>, SlurmError>>;
     /// Cancels these jobs (unknown ids are not an error).
     fn cancel(&self, ids: &[JobId]) -> impl Future<Output = Result<(), SlurmError>>;
 }

@@ -39,7 +39,7 @@ pub struct HeldFolder {
 /// discovery writes as usual and nothing is kept.
 pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDateTime) -> Result<DiscoverReport> {
     let dry_run = store.is_dry_run();
-    let mapping = load_mapping(cfg)?;
+    let mapping = load_mapping(cfg, !dry_run)?;
     let pattern = cfg.discovery.path_pattern.as_deref().map(crate::config::validate_path_pattern).transpose();
     let pattern = pattern.map_err(|m| Error::Usage(format!("discovery.path_pattern: {m}")))?;
     let found = candidates(&cfg.paths.dicom_incoming, pattern.as_ref()).map_err(|e| Error::Usage(e.to_string()))?;
@@ -70,10 +70,10 @@ struct Ctx<'a> {
     mapping: Option<&'a LoadedMapping>,
 }
 
-fn load_mapping(cfg: &Config) -> Result<Option<LoadedMapping>> {
+fn load_mapping(cfg: &Config, keep_copy: bool) -> Result<Option<LoadedMapping>> {
     let Some(m) = &cfg.mapping else { return Ok(None) };
     let cache = cfg.paths.work_dir.join("mapping-cache.csv");
-    match source::load(m, &cache) {
+    match source::load(m, &cache, keep_copy) {
         Ok(l) => Ok(Some(l)),
         Err(e) if e.is_transient() => Err(Error::Transient(e.to_string())),
         Err(e) => Err(Error::Usage(e.to_string())),

@@ -1,6 +1,7 @@
 //! A tick and its stages: the imperative shell around the pure planning.
 
 pub mod discover;
+pub mod orphans;
 pub mod outputs;
 pub mod snapshot;
 pub mod submit;

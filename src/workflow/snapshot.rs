@@ -31,6 +31,7 @@ pub fn run_view(r: &Run) -> Result<RunView> {
         status: r.status.parse::<RunStatus>().map_err(corrupt)?,
         cause: r.failure_cause.as_deref().map(|c| c.parse::<FailureCause>()).transpose().map_err(corrupt)?,
         upstream_run_ids: ids(&r.upstream_run_ids),
+        covered_sessions: ids(&r.covered_session_ids),
         job_id: r.slurm_job_id.and_then(|j| u64::try_from(j).ok()).map(JobId),
         request: Request {
             cpus: u32::try_from(r.req_cpus).unwrap_or(1),

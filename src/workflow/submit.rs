@@ -21,6 +21,18 @@ pub struct SubmitReport {
     pub slurm_calls: u32,
     /// The controller stopped answering; the rest waits for the next tick.
     pub interrupted: Option<String>,
+    /// Dry runs: what would have been submitted.
+    pub previews: Vec<Preview>,
+}
+
+/// A script a dry run would have submitted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub job_name: String,
+    pub attempt: u32,
+    pub trigger: String,
+    pub sbatch: String,
+    pub script: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,9 +138,13 @@ impl<S: Scheduler> Submitter<'_, S> {
             let ctx = context(self.cfg, run.stage, pipe, &target, &ident, &run.request, &dep_jobs);
             let script = self.templates.render(run.stage.template, &ctx).map_err(|e| Error::Usage(e.to_string()))?;
             let path = run_paths(self.cfg, run.stage.name, &name, 0).script;
-            println!("# ---- {name} (attempt {}, {}) ----", run.attempt, run.trigger);
-            println!("# would run: sbatch --parsable {}", path.display());
-            print!("{script}");
+            report.previews.push(Preview {
+                job_name: name.clone(),
+                attempt: run.attempt,
+                trigger: run.trigger.clone(),
+                sbatch: format!("sbatch --parsable {}", path.display()),
+                script,
+            });
             return Ok(Done::DryRun { run_id: 0, name });
         }
         let token = uuid::Uuid::new_v4().simple().to_string();

@@ -2,9 +2,10 @@
 //! left the queue, none when nothing is live. Failed upstream runs take their
 //! live downstream runs with them (cancelled by neuroflow).
 
+use super::orphans::adopt_orphans;
 use super::outputs;
 use crate::config::Config;
-use crate::db::{JobUpdate, Run, Store, SubmittedJob};
+use crate::db::{JobUpdate, Run, Store};
 use crate::domain::{FailureCause, JobId, RunStatus};
 use crate::error::Result;
 use crate::lifecycle::RunEvent;
@@ -23,23 +24,50 @@ pub struct SyncReport {
     pub lost: usize,
     pub adopted: usize,
     pub cancelled_downstream: usize,
-    /// Runs that failed their last allowed attempt this time: a person must look.
+    /// Runs that now need a person (last attempt failed, cancelled outside neuroflow).
     pub needs_human: Vec<String>,
 }
 
-fn job(r: &Run) -> Option<JobId> {
+pub(super) fn job(r: &Run) -> Option<JobId> {
     r.slurm_job_id.and_then(|j| u64::try_from(j).ok()).map(JobId)
+}
+
+fn upstream_ids(r: &Run) -> impl Iterator<Item = i64> + '_ {
+    r.upstream_run_ids.split(',').filter_map(|s| s.trim().parse::<i64>().ok())
+}
+
+fn is_failure(status: &str) -> bool {
+    matches!(status, "failed" | "cancelled" | "lost")
+}
+
+/// The status of every live run and of every run they depend on, kept current
+/// as this sync applies events (one query, not one per run).
+struct Statuses(HashMap<i64, String>);
+
+impl Statuses {
+    fn load(store: &mut Store, live: &[Run]) -> Result<Statuses> {
+        let mut ids: BTreeSet<i64> = live.iter().flat_map(upstream_ids).collect();
+        ids.extend(live.iter().map(|r| r.id));
+        let runs = store.runs_by_ids(&ids.into_iter().collect::<Vec<_>>())?;
+        Ok(Statuses(runs.into_iter().map(|r| (r.id, r.status)).collect()))
+    }
+
+    fn upstream_failed(&self, r: &Run) -> bool {
+        upstream_ids(r).any(|id| self.0.get(&id).is_some_and(|s| is_failure(s)))
+    }
 }
 
 /// Brings every live run up to date with Slurm.
 pub async fn sync<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S) -> Result<SyncReport> {
-    let live = store.live_runs()?;
+    let mut live = store.live_runs()?;
     let mut report = SyncReport { live_before: live.len(), ..Default::default() };
     if live.is_empty() {
         return Ok(report);
     }
-    adopt_orphans(store, slurm, &live, &mut report).await?;
-    let live = store.live_runs()?;
+    if adopt_orphans(store, slurm, &live, &mut report).await? {
+        live = store.live_runs()?;
+    }
+    let mut statuses = Statuses::load(store, &live)?;
     let ids: Vec<JobId> = live.iter().filter_map(job).collect();
     let rows: HashMap<JobId, QueueRow> = if ids.is_empty() {
         HashMap::new()
@@ -61,66 +89,23 @@ pub async fn sync<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S) -> R
             slurm.accounting(&ids).await?.into_iter().map(|r| (r.job_id, r)).collect();
         for run in gone {
             let rec = job(run).and_then(|j| recs.get(&j));
-            on_accounting(cfg, store, run, rec, &mut report)?;
+            on_accounting(cfg, store, run, rec, &mut statuses, &mut report)?;
         }
     }
-    cancel_downstream(store, slurm, &mut report).await?;
+    cancel_downstream(store, slurm, &mut statuses, &mut report).await?;
     Ok(report)
 }
 
-/// Planned runs without a job id (sbatch's answer was lost): find their job by
-/// name and token, or record that the submission never happened.
-async fn adopt_orphans<S: Scheduler>(
-    store: &mut Store,
-    slurm: &S,
-    live: &[Run],
-    report: &mut SyncReport,
-) -> Result<()> {
-    let orphans: Vec<&Run> = live.iter().filter(|r| r.status == RunStatus::Planned.as_str()).collect();
-    if orphans.is_empty() {
-        return Ok(());
-    }
-    let names: BTreeSet<String> = orphans.iter().map(|r| r.job_name.clone()).collect();
-    report.slurm_calls += 1;
-    let rows = slurm.find_by_name(&names.into_iter().collect::<Vec<_>>()).await?;
-    for run in orphans {
-        let token = format!("token={}", run.token);
-        match rows.iter().find(|q| q.comment.as_deref().is_some_and(|c| c.contains(&token))) {
-            Some(q) => {
-                let sub = SubmittedJob {
-                    job_id: i64::try_from(q.job_id.0).unwrap_or(i64::MAX),
-                    stdout_path: run.stdout_path.replace("%j", &q.job_id.to_string()),
-                    stderr_path: run.stderr_path.replace("%j", &q.job_id.to_string()),
-                    ..Default::default()
-                };
-                store.record_submission(run.id, &sub)?;
-                tracing::warn!(run_id = run.id, job_id = %q.job_id, stage = %run.stage, "adopted a job whose submission was not recorded");
-                report.adopted += 1;
-            }
-            None => {
-                let msg = "the submission did not reach Slurm (interrupted); it will be planned again";
-                store.apply_run_event(
-                    run.id,
-                    RunEvent::Cancelled(FailureCause::SubmitInterrupted),
-                    &JobUpdate::default(),
-                    msg,
-                )?;
-            }
-        }
-    }
-    Ok(())
-}
-
 fn on_queue_row(store: &mut Store, run: &Run, q: &QueueRow, report: &mut SyncReport) -> Result<()> {
+    let reason = q.reason.clone().unwrap_or_default();
     let facts = JobUpdate {
         slurm_state: Some(q.state.to_string()),
-        pending_reason: Some(q.reason.clone().unwrap_or_default()),
+        pending_reason: Some(reason.clone()),
         unknown_polls: Some(0),
         ..Default::default()
     };
     let status: RunStatus = run.status.parse().unwrap_or(RunStatus::Queued);
-    let running = q.state.is_running();
-    match (status, running) {
+    match (status, q.state.is_running()) {
         (RunStatus::Queued, true) => {
             store.apply_run_event(run.id, RunEvent::Started, &facts, "")?;
             tracing::info!(run_id = run.id, stage = %run.stage, job_id = run.slurm_job_id.unwrap_or_default(), "job started");
@@ -129,7 +114,14 @@ fn on_queue_row(store: &mut Store, run: &Run, q: &QueueRow, report: &mut SyncRep
         (RunStatus::Running, false) => {
             store.apply_run_event(run.id, RunEvent::Requeued, &facts, &format!("requeued: {}", q.state))?;
         }
-        _ => store.record_job_facts(run.id, &facts)?,
+        _ => {
+            let same = run.slurm_state.as_deref() == Some(q.state.as_str())
+                && run.pending_reason.as_deref().unwrap_or("") == reason
+                && run.unknown_polls == 0;
+            if !same {
+                store.record_job_facts(run.id, &facts)?;
+            }
+        }
     }
     Ok(())
 }
@@ -149,33 +141,22 @@ fn final_facts(rec: &AcctRecord) -> JobUpdate {
     }
 }
 
-/// The event a terminal Slurm state means for a run.
+/// The event a terminal Slurm state means for a run. A run whose upstream failed
+/// is cancelled for that reason whatever became of its own job (no attempt used).
 pub fn terminal_event(state: &JobState, outputs_missing: &[String], upstream_failed: bool) -> (RunEvent, String) {
     use FailureCause as C;
     let failed = |c: C, m: &str| (RunEvent::Failed(c), m.to_string());
     match state {
         JobState::Completed if outputs_missing.is_empty() => (RunEvent::Succeeded, String::new()),
+        _ if upstream_failed => (RunEvent::Cancelled(C::UpstreamFailed), "upstream run failed".into()),
         JobState::Completed => failed(C::OutputsMissing, &format!("outputs missing: {}", outputs_missing.join(", "))),
         JobState::OutOfMemory => failed(C::OutOfMemory, "out of memory"),
         JobState::Timeout | JobState::Deadline => failed(C::Timeout, "time limit reached"),
         JobState::NodeFail | JobState::BootFail => failed(C::NodeFailure, "node failure"),
         JobState::Preempted => failed(C::Preempted, "preempted"),
-        JobState::Cancelled if upstream_failed => {
-            (RunEvent::Cancelled(C::UpstreamFailed), "upstream run failed".into())
-        }
-        JobState::Cancelled => (RunEvent::Cancelled(C::SlurmCancelled), "cancelled in Slurm".into()),
+        JobState::Cancelled => (RunEvent::Cancelled(C::SlurmCancelled), "cancelled in Slurm, outside neuroflow".into()),
         _ => failed(C::NonzeroExit, "job failed"),
     }
-}
-
-fn upstream_failed(store: &mut Store, run: &Run) -> Result<bool> {
-    for id in run.upstream_run_ids.split(',').filter_map(|s| s.parse::<i64>().ok()) {
-        let up = store.run(id)?;
-        if matches!(up.status.as_str(), "failed" | "cancelled" | "lost") {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 fn on_accounting(
@@ -183,37 +164,24 @@ fn on_accounting(
     store: &mut Store,
     run: &Run,
     rec: Option<&AcctRecord>,
+    statuses: &mut Statuses,
     report: &mut SyncReport,
 ) -> Result<()> {
     let Some(rec) = rec.filter(|r| r.state.is_terminal()) else {
-        let polls = run.unknown_polls + 1;
-        if rec.is_none() && polls >= i32::try_from(cfg.slurm.unknown_after_polls).unwrap_or(5) {
-            let msg = format!("job unknown to squeue and sacct for {polls} polls");
-            store.apply_run_event(
-                run.id,
-                RunEvent::Lost,
-                &JobUpdate { unknown_polls: Some(polls), ..Default::default() },
-                &msg,
-            )?;
-            report.lost += 1;
-        } else {
-            let state = rec.map(|r| r.state.to_string());
-            let unknown = if rec.is_none() { polls } else { 0 };
-            store.record_job_facts(
-                run.id,
-                &JobUpdate { unknown_polls: Some(unknown), slurm_state: state, ..Default::default() },
-            )?;
-        }
-        return Ok(());
+        return on_unknown(cfg, store, run, rec, statuses, report);
     };
-    let missing = if rec.state == JobState::Completed { missing_outputs(cfg, store, run)? } else { vec![] };
-    let up_failed = rec.state == JobState::Cancelled && upstream_failed(store, run)?;
-    let (event, msg) = terminal_event(&rec.state, &missing, up_failed);
+    let missing = if rec.state == JobState::Completed { missing_outputs(cfg, store, run, rec.start)? } else { vec![] };
+    let (event, msg) = terminal_event(&rec.state, &missing, statuses.upstream_failed(run));
     let updated = store.apply_run_event(run.id, event, &final_facts(rec), &msg)?;
+    statuses.0.insert(run.id, updated.status.clone());
     tracing::info!(run_id = run.id, stage = %run.stage, job_id = %rec.job_id, state = %rec.state_text,
         status = %updated.status, message = %msg, "job finished");
     match event {
         RunEvent::Succeeded => report.completed += 1,
+        RunEvent::Cancelled(FailureCause::SlurmCancelled) => {
+            report.cancelled += 1;
+            needs_human(run, &format!("{msg}; `neuroflow runs retry {}` to run it again", run.id), report);
+        }
         RunEvent::Cancelled(_) => report.cancelled += 1,
         _ => {
             report.failed += 1;
@@ -223,67 +191,101 @@ fn on_accounting(
     Ok(())
 }
 
+/// Neither squeue nor sacct has a final record: count the poll, give up after several.
+fn on_unknown(
+    cfg: &Config,
+    store: &mut Store,
+    run: &Run,
+    rec: Option<&AcctRecord>,
+    statuses: &mut Statuses,
+    report: &mut SyncReport,
+) -> Result<()> {
+    let polls = if rec.is_none() { run.unknown_polls + 1 } else { 0 };
+    if polls >= i32::try_from(cfg.slurm.unknown_after_polls).unwrap_or(5) {
+        let msg = format!("job unknown to squeue and sacct for {polls} polls");
+        let facts = JobUpdate { unknown_polls: Some(polls), ..Default::default() };
+        store.apply_run_event(run.id, RunEvent::Lost, &facts, &msg)?;
+        statuses.0.insert(run.id, RunStatus::Lost.as_str().into());
+        report.lost += 1;
+        note_last_attempt(cfg, run, &msg, report);
+    } else {
+        let facts = JobUpdate {
+            unknown_polls: Some(polls),
+            slurm_state: rec.map(|r| r.state.to_string()),
+            ..Default::default()
+        };
+        store.record_job_facts(run.id, &facts)?;
+    }
+    Ok(())
+}
+
+fn needs_human(run: &Run, line: &str, report: &mut SyncReport) {
+    let line = format!("run {} ({}): {line}", run.id, run.job_name);
+    tracing::error!(run_id = run.id, stage = %run.stage, "{line}");
+    report.needs_human.push(line);
+}
+
 fn note_last_attempt(cfg: &Config, run: &Run, msg: &str, report: &mut SyncReport) {
     let max = cfg.pipeline(&run.stage).map_or(1, |p| p.max_attempts);
     if u32::try_from(run.attempt).unwrap_or(0) >= max {
         let line = format!(
-            "run {} ({} {}) failed its last attempt ({}/{max}): {msg}",
-            run.id, run.stage, run.job_name, run.attempt
+            "failed its last attempt ({}/{max}): {msg}; fix the cause, then `neuroflow runs retry {}`",
+            run.attempt, run.id
         );
-        tracing::error!(run_id = run.id, stage = %run.stage, "{line}; `neuroflow runs retry {}` after fixing the cause", run.id);
-        report.needs_human.push(line);
+        needs_human(run, &line, report);
     }
 }
 
-fn missing_outputs(cfg: &Config, store: &mut Store, run: &Run) -> Result<Vec<String>> {
+fn missing_outputs(
+    cfg: &Config,
+    store: &mut Store,
+    run: &Run,
+    since: Option<chrono::NaiveDateTime>,
+) -> Result<Vec<String>> {
     let Some(def) = crate::stages::stage(&run.stage) else { return Ok(vec![]) };
     let subject = store.subject(run.subject_id)?;
     let session = match run.session_id {
         Some(id) => Some(store.session(id)?.session_label),
         None => None,
     };
-    Ok(outputs::missing(cfg, def, &subject.participant_label, session.as_deref()))
+    Ok(outputs::missing(cfg, def, &subject.participant_label, session.as_deref(), since))
 }
 
-/// Cancels live runs downstream of runs that ended without success.
-async fn cancel_downstream<S: Scheduler>(store: &mut Store, slurm: &S, report: &mut SyncReport) -> Result<()> {
+/// Cancels live runs downstream of runs that ended without success (transitively),
+/// with one scancel for all of them.
+async fn cancel_downstream<S: Scheduler>(
+    store: &mut Store,
+    slurm: &S,
+    statuses: &mut Statuses,
+    report: &mut SyncReport,
+) -> Result<()> {
     let live = store.live_runs()?;
-    if live.is_empty() {
-        return Ok(());
-    }
-    let mut bad: BTreeSet<i64> = BTreeSet::new();
     let mut doomed: Vec<&Run> = vec![];
+    let mut doomed_ids: BTreeSet<i64> = BTreeSet::new();
     loop {
-        let before = doomed.len();
-        for r in &live {
-            if doomed.iter().any(|d| d.id == r.id) {
-                continue;
-            }
-            for up in r.upstream_run_ids.split(',').filter_map(|s| s.parse::<i64>().ok()) {
-                let failed = bad.contains(&up) || {
-                    let u = store.run(up)?;
-                    matches!(u.status.as_str(), "failed" | "cancelled" | "lost")
-                };
-                if failed {
-                    bad.insert(r.id);
-                    doomed.push(r);
-                    break;
-                }
-            }
-        }
-        if doomed.len() == before {
+        let newly: Vec<&Run> = live
+            .iter()
+            .filter(|r| !doomed_ids.contains(&r.id))
+            .filter(|r| upstream_ids(r).any(|u| doomed_ids.contains(&u)) || statuses.upstream_failed(r))
+            .collect();
+        if newly.is_empty() {
             break;
         }
+        doomed_ids.extend(newly.iter().map(|r| r.id));
+        doomed.extend(newly);
     }
     if doomed.is_empty() {
         return Ok(());
     }
     let ids: Vec<JobId> = doomed.iter().filter_map(|r| job(r)).collect();
-    report.slurm_calls += 1;
-    slurm.cancel(&ids).await?;
+    if !ids.is_empty() {
+        report.slurm_calls += 1;
+        slurm.cancel(&ids).await?;
+    }
     for r in doomed {
         let msg = "cancelled by neuroflow: an upstream run failed";
         store.apply_run_event(r.id, RunEvent::Cancelled(FailureCause::UpstreamFailed), &JobUpdate::default(), msg)?;
+        statuses.0.insert(r.id, RunStatus::Cancelled.as_str().into());
         tracing::info!(run_id = r.id, stage = %r.stage, job_id = r.slurm_job_id.unwrap_or_default(), "cancelled downstream of a failed run");
         report.cancelled_downstream += 1;
     }

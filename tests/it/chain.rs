@@ -189,7 +189,8 @@ fn a_new_session_of_a_finished_subject_reruns_qsiprep_and_downstream() {
         ],
         "one tick re-submits the subject's chain"
     );
-    assert!(site.nf().args(["workflow", "run", "--sync"]).output().unwrap().status.success());
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let history = runs(&site, true);
     let prep = find(&history, "qsiprep", "0009");
     assert_eq!(prep.len(), 2);
