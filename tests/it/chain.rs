@@ -72,6 +72,9 @@ fn end_to_end(db: TestDb) {
             assert!(files.iter().any(|f| f.ends_with(want)), "{} lacks *{want}: {files:?}", d.display());
         }
     }
+    // And the BIDS validator (PyPI bids-validator-deno, offline) accepts it.
+    let v = Command::new(crate::support::chain::venv().join("bin/bids-validator-deno")).arg(&bids).output().unwrap();
+    assert!(v.status.success(), "BIDS validator rejects the tree:\n{}", String::from_utf8_lossy(&v.stdout));
     eprintln!(
         "end-to-end: {} ticks ({} with --sync), {:.1} s wall, slurm calls per tick {:?}",
         1 + later.len(),
@@ -245,4 +248,23 @@ fn dry_run_changes_nothing() {
         .output()
         .unwrap();
     assert!(q.status.success() && q.stdout.is_empty(), "no job: {}", String::from_utf8_lossy(&q.stdout));
+}
+
+#[test]
+fn exit_0_without_outputs_is_a_failure() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("O1", Manufacturer::Ge);
+    site.set_mapping(&[("O1", "91")]);
+    let out =
+        site.nf().env("NF_STANDIN_NO_OUTPUT", "qsirecon:0091").args(["workflow", "run", "--sync"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "needs a human after the last attempt");
+    let rows = runs(&site, false);
+    let recon = find(&rows, "qsirecon", "0091")[0];
+    assert_eq!((recon["slurm_state"].as_str(), recon["exit_code"].as_i64()), (Some("COMPLETED"), Some(0)), "{recon}");
+    assert_eq!((recon["status"].as_str(), recon["cause"].as_str()), (Some("failed"), Some("outputs_missing")));
+    let msg = recon["message"].as_str().unwrap();
+    assert!(msg.starts_with("outputs missing: ") && msg.contains("qsirecon-MRtrix3/sub-0091_ses-O1.html"), "{msg}");
+    // qsiparc started (afterok was satisfied) and found nothing: cancelled for its upstream, no attempt used.
+    let parc = find(&rows, "qsiparc", "0091")[0];
+    assert_eq!((parc["cause"].as_str(), parc["attempt"].as_i64()), (Some("upstream_failed"), Some(1)), "{parc}");
 }

@@ -12,6 +12,8 @@ both_backends!(
     unmapped_folders_register_once_the_mapping_knows_them,
     a_folder_still_being_written_waits,
     a_quiet_folder_registers_after_the_stability_window,
+    subject_and_session_folders_with_a_path_pattern,
+    real_scanner_dicom_is_registered_and_odd_files_are_held,
     odd_folder_names_are_safe,
     revalidation_follows_the_protocol,
     dry_run_writes_nothing,
@@ -239,4 +241,84 @@ fn mapping_over_http_survives_the_server_going_away(db: TestDb) {
     let out = site.nf().args(["discover"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(sessions(&site).len(), 2);
+}
+
+fn subject_and_session_folders_with_a_path_pattern(db: TestDb) {
+    let pattern = "discovery:\n  stability_minutes: 0\n  path_pattern: '^(?P<subject>[^/]+)/(?P<session>[^/]+)$'\n";
+    let site = Site::new(db, pattern);
+    for (subject, session, m) in [("CLM_L_01", "visit-1", Manufacturer::Ge), ("75", "baseline", Manufacturer::Siemens)]
+    {
+        let spec = neuroflow::synth::standard_session(session, subject, m, 30);
+        neuroflow::synth::write_session(&site.incoming().join(subject).join(session), &spec).unwrap();
+    }
+    let r = site.json(&["discover"]);
+    assert_eq!(r["registered_valid"], 2, "{r}");
+    let list = sessions(&site);
+    let pairs: Vec<(String, String, String)> = list
+        .iter()
+        .map(|x| {
+            (
+                x["participant"].as_str().unwrap().into(),
+                x["session"].as_str().unwrap().into(),
+                x["scan_id"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        vec![
+            ("0075".to_string(), "baseline".to_string(), "75/baseline".to_string()),
+            ("CLML01".to_string(), "visit1".to_string(), "CLM_L_01/visit-1".to_string())
+        ]
+    );
+}
+
+/// The real DICOM that ships in the nibabel and pydicom wheels, as one visit: a
+/// Philips MPRAGE, a Siemens DWI mosaic pair, small MR files; and a visit of odd files.
+fn real_scanner_dicom_is_registered_and_odd_files_are_held(db: TestDb) {
+    let site_packages = std::fs::read_dir(crate::support::chain::venv().join("lib"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("site-packages"))
+        .find(|p| p.join("pydicom").is_dir())
+        .expect("pydicom in the venv");
+    let nib = site_packages.join("nibabel/nicom/tests/data");
+    let pyd = site_packages.join("pydicom/data/test_files");
+    let site = Site::intake(db);
+    let visit = site.incoming().join("REAL1");
+    std::fs::create_dir_all(visit.join("dwi")).unwrap();
+    for (gz, dest) in [
+        ("philips_mprage.dcm.gz", "t1.dcm"),
+        ("siemens_dwi_0.dcm.gz", "dwi/b0.dcm"),
+        ("siemens_dwi_1000.dcm.gz", "dwi/b1000.dcm"),
+    ] {
+        let out = std::process::Command::new("gzip").arg("-dc").arg(nib.join(gz)).output().unwrap();
+        assert!(out.status.success());
+        std::fs::write(visit.join(dest), out.stdout).unwrap();
+    }
+    for f in ["MR_small.dcm", "MR_truncated.dcm"] {
+        std::fs::copy(pyd.join(f), visit.join(f)).unwrap();
+    }
+    std::fs::write(visit.join("README.txt"), "scanner export notes").unwrap();
+    let odd = site.incoming().join("ODD1");
+    std::fs::create_dir_all(&odd).unwrap();
+    for f in ["UN_sequence.dcm", "no_meta.dcm"] {
+        std::fs::copy(pyd.join(f), odd.join(f)).unwrap();
+    }
+    site.set_mapping(&[("REAL1", "301"), ("ODD1", "302")]);
+    let r = site.json(&["discover"]);
+    assert_eq!(r["registered_valid"], 1, "{r}");
+    let show = site.json(&["sessions", "show", "0301", "REAL1"]);
+    let descriptions: Vec<&str> =
+        show["series"].as_array().unwrap().iter().filter_map(|s| s["description"].as_str()).collect();
+    assert!(descriptions.contains(&"MPRAGE_S2") && descriptions.contains(&"CBU_DTI_64D_1A"), "{show}");
+    assert_eq!(show["session"]["scans_found"], serde_json::json!({"T1w": 1, "DWI": 2}), "{show}");
+    let dwi = show["series"].as_array().unwrap().iter().find(|s| s["description"] == "CBU_DTI_64D_1A").unwrap();
+    assert_eq!((dwi["series_number"].as_i64(), dwi["files"].as_u64()), (Some(12), Some(2)));
+    assert!(
+        ["2010-01-14", "2012-03-10", "2004-08-26"].contains(&show["session"]["study_date"].as_str().unwrap()),
+        "{show}"
+    );
+    let held = held(&site);
+    assert_eq!(held, vec![("ODD1".to_string(), "unreadable".to_string())]);
 }
