@@ -60,7 +60,7 @@ step "neuroflow workflow run --dry-run (first lines: nothing is submitted or rec
 
 step "neuroflow workflow run (one tick: discover, then the whole chain with afterok)"
 "$NF" workflow run
-squeue --noheader --format='%.8i %.48j %.10T %r %E' --name="$(ls "$DEMO/work/scripts"/*/*.sh | xargs -n1 basename | sed 's/-run[0-9]*\.sh$//' | paste -sd,)" || true
+squeue --noheader --states=all --format='%.8i %.48j %.10T %r %E' | grep ' nf-' || true
 
 step "neuroflow workflow run --sync (polls politely until nothing is live)"
 "$NF" workflow run --sync

@@ -5,6 +5,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$HERE/scripts/setup.sh"
+# shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 cd "$HERE"
 T0=$(date +%s)

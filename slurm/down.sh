@@ -22,15 +22,8 @@ NF_TAG=slurm-down
 . "$HERE/lib.sh"
 
 [ "$(id -u)" = 0 ] || nf_die "must run as root"
-# One up.sh/down.sh at a time (test binaries may call up.sh concurrently): re-run this
-# script under flock. -o keeps the lock's fd out of the daemons the script starts.
-if [ "${NF_SLURM_LOCKED:-}" != 1 ]; then
-  mkdir -p "$NF_RUN_DIR"
-  NF_SLURM_LOCKED=1 flock -o -w 600 -E 75 "$NF_RUN_DIR/lock" bash "${BASH_SOURCE[0]}" "$@"
-  rc=$?
-  [ "$rc" = 75 ] && nf_die "another up.sh/down.sh held $NF_RUN_DIR/lock for 600 s"
-  exit "$rc"
-fi
+# One up.sh/down.sh at a time (test binaries may call up.sh concurrently).
+nf_serialize "$@"
 ORDER=(slurmd slurmctld slurmdbd mariadbd munged)
 if [ $# -gt 0 ]; then
   for a in "$@"; do

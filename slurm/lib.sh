@@ -83,3 +83,15 @@ nf_stop() {
   done
   return 1
 }
+
+# nf_serialize "$@": re-runs the calling script under flock (one up.sh/down.sh at a
+# time) and exits with its status; inside the lock it returns at once.
+# -o keeps the lock's fd out of the daemons the script starts.
+nf_serialize() {
+  [ "${NF_SLURM_LOCKED:-}" = 1 ] && return 0
+  mkdir -p "$NF_RUN_DIR"
+  local rc=0
+  NF_SLURM_LOCKED=1 flock -o -w 600 -E 75 "$NF_RUN_DIR/lock" bash "${BASH_SOURCE[1]}" "$@" || rc=$?
+  [ "$rc" = 75 ] && nf_die "another up.sh/down.sh held $NF_RUN_DIR/lock for 600 s"
+  exit "$rc"
+}

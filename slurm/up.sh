@@ -60,15 +60,8 @@ SLURMD_LOG=/var/log/slurm/slurmd-$NODE.log
 MARIADB_LOG=/var/log/mysql/mariadbd.out
 
 [ "$(id -u)" = 0 ] || nf_die "must run as root"
-# One up.sh/down.sh at a time (test binaries may call up.sh concurrently): re-run this
-# script under flock. -o keeps the lock's fd out of the daemons the script starts.
-if [ "${NF_SLURM_LOCKED:-}" != 1 ]; then
-  mkdir -p "$NF_RUN_DIR"
-  NF_SLURM_LOCKED=1 flock -o -w 600 -E 75 "$NF_RUN_DIR/lock" bash "${BASH_SOURCE[0]}" "$@"
-  rc=$?
-  [ "$rc" = 75 ] && nf_die "another up.sh/down.sh held $NF_RUN_DIR/lock for 600 s"
-  exit "$rc"
-fi
+# One up.sh/down.sh at a time (test binaries may call up.sh concurrently).
+nf_serialize "$@"
 # the user's environment must not change what the slurm clients below do
 while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(SLURM|SBATCH|SQUEUE|SACCT|SINFO|SCONTROL)_' || true)
 
