@@ -72,6 +72,9 @@ impl Site {
         let mut c = Command::new(bin());
         c.env("NEUROFLOW_CONFIG", self.config()).env_remove("NEUROFLOW_DATABASE_URL").env("NO_COLOR", "1");
         c.current_dir(self.root());
+        // A hung tick (e.g. --sync waiting on a job that never ends) fails the test
+        // instead of stalling CI.
+        c.timeout(std::time::Duration::from_secs(300));
         c
     }
 
