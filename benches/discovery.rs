@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests and benchmarks run tools directly
 //! Discovery speed on a generated tree (default 1,000 sessions x ~100 files):
 //! first scan (files/s, warm cache), re-scan of the unchanged tree, and the same
 //! tree read with pydicom as a baseline. `cargo bench --bench discovery`

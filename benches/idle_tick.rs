@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests and benchmarks run tools directly
 //! A tick with nothing to do, with 1,000 completed sessions in the store (500
 //! subjects x 2 sessions, 3,500 completed runs): how long cron's every-few-minutes
 //! call takes when all is done, and proof that it asks Slurm nothing.

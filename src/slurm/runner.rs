@@ -36,6 +36,7 @@ pub fn display_argv(argv: &[String]) -> String {
 
 /// Runs `argv` (no shell), waits at most `timeout`, and kills it if the wait is
 /// abandoned (timeout or the caller's future dropped).
+#[allow(clippy::disallowed_methods)] // the one place allowed to spawn (clippy.toml)
 pub async fn run(argv: &[String], timeout: Duration) -> Result<Output, RunError> {
     let shown = display_argv(argv);
     let (program, args) = argv.split_first().expect("argv has a program");

@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_methods)] // tests and benchmarks run tools directly
 //! The one integration-test binary: end-to-end tests of the built `neuroflow`
 //! against real SQLite, PostgreSQL and Slurm.
 
