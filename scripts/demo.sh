@@ -60,7 +60,7 @@ step "neuroflow workflow run --dry-run (first lines: nothing is submitted or rec
 
 step "neuroflow workflow run (one tick: discover, then the whole chain with afterok)"
 "$NF" workflow run
-squeue --noheader --states=all --format='%.8i %.48j %.10T %r %E' | grep ' nf-' || true
+squeue --noheader --format='%.8i %.48j %.10T %r %E' | grep -E ' nf-[a-z_]+-sub-P000' || true
 
 step "neuroflow workflow run --sync (polls politely until nothing is live)"
 "$NF" workflow run --sync
@@ -76,6 +76,14 @@ cp "$DEMO/all-sessions.csv" "$DEMO/mapping.csv"
 "$NF" runs list --all --stage qsiprep
 
 step "what the chain wrote"
-(cd "$DEMO" && find bids derivatives -name '*.nii.gz' -o -name '*.html' -o -name '*.csv' | sort | head -40)
+(cd "$DEMO" && find bids derivatives \( -name '*.nii.gz' -o -name '*.html' -o -name '*.csv' \) -print | sort | sed -n '1,40p')
+
+step "every run completed?"
+"$NF" runs list --format json | python3 -c '
+import json, sys
+runs = json.load(sys.stdin)
+bad = [r for r in runs if r["status"] != "completed"]
+print(f"{len(runs)} current runs, {len(runs) - len(bad)} completed")
+sys.exit(1 if bad or len(runs) != 14 else 0)'
 echo
 echo "demo: done; site directory $DEMO (neuroflow runs show 1 --format json shows a full Slurm record)"
