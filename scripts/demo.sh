@@ -32,7 +32,6 @@ text = open(path).read()
 text = text.replace("stability_minutes: 10", "stability_minutes: 0")
 text = text.replace("poll_interval_seconds: 30", "poll_interval_seconds: 2")
 text = text.replace("    command: heudiconv\n", f"    command: {venv}/bin/heudiconv\n    setup: ['export PATH={venv}/bin:$PATH', 'export NO_ET=1']\n")
-text = text.replace("    options:\n      heuristic: heuristic.py\n", "")
 for tool in ["qsiprep", "qsirecon", "qsiparc"]:
     text = re.sub(rf"  {tool}:\n    image: [^\n]+\n", f"  {tool}:\n    runtime: native\n    command: {standins}/{tool}\n", text)
 text = text.replace("cpus: 8, mem_gb: 32, gpus: 0", "cpus: 2, mem_gb: 2, gpus: 0").replace("max_mem_gb: 64", "max_mem_gb: 4")
