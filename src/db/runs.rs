@@ -22,6 +22,19 @@ pub struct SubmittedJob {
     pub stderr_path: String,
 }
 
+impl SubmittedJob {
+    /// A job sbatch accepted; `%j` in the log path patterns becomes its id.
+    pub fn new(job_id: u64, stdout_pattern: &str, stderr_pattern: &str) -> SubmittedJob {
+        let j = job_id.to_string();
+        SubmittedJob {
+            job_id: i64::try_from(job_id).unwrap_or(i64::MAX),
+            stdout_path: stdout_pattern.replace("%j", &j),
+            stderr_path: stderr_pattern.replace("%j", &j),
+            ..Default::default()
+        }
+    }
+}
+
 /// Facts Slurm reported about a run's job; `None` leaves a column as it is.
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = pr)]

@@ -3,9 +3,29 @@
 use super::audit::{self, Change};
 use super::models::WorkflowRun;
 use super::schema::workflow_runs as wr;
-use super::{DbError, Store, now};
+use super::{DbConn, DbError, Store, now};
 use crate::domain::WorkflowStatus;
 use diesel::prelude::*;
+
+/// Ends a tick as `status` (interrupted, completed, failed) with its audit row:
+/// the one place a tick leaves `running`.
+fn close(c: &mut DbConn, id: i64, status: WorkflowStatus, message: &str, by: Option<i64>) -> QueryResult<()> {
+    diesel::update(wr::table.find(id))
+        .set((wr::status.eq(status.as_str()), wr::finished_at.eq(now()), wr::current_stage.eq(None::<String>)))
+        .execute(c)?;
+    audit::record(
+        c,
+        Change {
+            entity: "workflow_run",
+            entity_id: id,
+            action: "finished",
+            old: Some(WorkflowStatus::Running.as_str()),
+            new: Some(status.as_str()),
+            message,
+            workflow_run_id: by,
+        },
+    )
+}
 
 impl Store {
     /// Opens the record of a tick. Ticks still marked running are ones whose
@@ -16,21 +36,7 @@ impl Store {
                 let stale: Vec<i64> =
                     wr::table.filter(wr::status.eq(WorkflowStatus::Running.as_str())).select(wr::id).load(c)?;
                 for id in stale {
-                    diesel::update(wr::table.find(id))
-                        .set((wr::status.eq(WorkflowStatus::Interrupted.as_str()), wr::finished_at.eq(now())))
-                        .execute(c)?;
-                    audit::record(
-                        c,
-                        Change {
-                            entity: "workflow_run",
-                            entity_id: id,
-                            action: "finished",
-                            old: Some(WorkflowStatus::Running.as_str()),
-                            new: Some(WorkflowStatus::Interrupted.as_str()),
-                            message: "found unfinished by a later tick",
-                            workflow_run_id: None,
-                        },
-                    )?;
+                    close(c, id, WorkflowStatus::Interrupted, "found unfinished by a later tick", None)?;
                 }
                 let started = now();
                 diesel::insert_into(wr::table)
@@ -67,26 +73,9 @@ impl Store {
         self.conn
             .transaction(|c| {
                 diesel::update(wr::table.find(id))
-                    .set((
-                        wr::finished_at.eq(now()),
-                        wr::status.eq(status.as_str()),
-                        wr::counts_json.eq(counts_json),
-                        wr::error.eq(error),
-                        wr::current_stage.eq(None::<String>),
-                    ))
+                    .set((wr::counts_json.eq(counts_json), wr::error.eq(error)))
                     .execute(c)?;
-                audit::record(
-                    c,
-                    Change {
-                        entity: "workflow_run",
-                        entity_id: id,
-                        action: "finished",
-                        old: Some(WorkflowStatus::Running.as_str()),
-                        new: Some(status.as_str()),
-                        message: error.unwrap_or(""),
-                        workflow_run_id: Some(id),
-                    },
-                )?;
+                close(c, id, status, error.unwrap_or(""), Some(id))?;
                 wr::table.find(id).select(WorkflowRun::as_select()).first(c)
             })
             .map_err(|e| DbError::query("finish tick", e))

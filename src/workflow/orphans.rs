@@ -11,14 +11,7 @@ use crate::slurm::Scheduler;
 use std::collections::BTreeSet;
 
 fn adopt(store: &mut Store, run: &Run, job: JobId, report: &mut SyncReport) -> Result<()> {
-    let j = job.to_string();
-    let sub = SubmittedJob {
-        job_id: i64::try_from(job.0).unwrap_or(i64::MAX),
-        stdout_path: run.stdout_path.replace("%j", &j),
-        stderr_path: run.stderr_path.replace("%j", &j),
-        ..Default::default()
-    };
-    store.record_submission(run.id, &sub)?;
+    store.record_submission(run.id, &SubmittedJob::new(job.0, &run.stdout_path, &run.stderr_path))?;
     tracing::warn!(run_id = run.id, job_id = %job, stage = %run.stage, "adopted a job whose submission was not recorded");
     report.adopted += 1;
     Ok(())

@@ -16,7 +16,8 @@ pub struct Labels {
     pub sessions: HashMap<i64, (SessionLabel, String)>,
 }
 
-fn ids(text: &str) -> Vec<i64> {
+/// Parses a stored comma-separated id list (upstream runs, covered sessions).
+pub fn ids(text: &str) -> Vec<i64> {
     text.split(',').filter_map(|s| s.trim().parse().ok()).collect()
 }
 

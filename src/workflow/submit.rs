@@ -194,14 +194,10 @@ impl<S: Scheduler> Submitter<'_, S> {
         report.slurm_calls += 1;
         match self.slurm.submit(&paths.script).await {
             Ok(sub) => {
-                let j = sub.job_id.to_string();
                 let job = SubmittedJob {
-                    job_id: i64::try_from(sub.job_id.0).unwrap_or(i64::MAX),
                     cluster: sub.cluster,
                     dependency_job_ids: dep_jobs.join(","),
-                    stdout_path: paths.stdout.display().to_string().replace("%j", &j),
-                    stderr_path: paths.stderr.display().to_string().replace("%j", &j),
-                    ..Default::default()
+                    ..SubmittedJob::new(sub.job_id.0, &stored.stdout_path, &stored.stderr_path)
                 };
                 store.record_submission(stored.id, &job)?;
                 tracing::info!(stage = run.stage.name, subject = %participant, session = %session.map(|s| s.to_string()).unwrap_or_default(),

@@ -129,10 +129,15 @@ async fn stages<S: Scheduler>(
     let planned: Plan = plan(&snap, &snapshot::policy(cfg), &opts.filter);
     report.plan = summary(&planned);
     mark(store, "plan")?;
-    let templates = load_templates(cfg)?;
-    let submitter =
-        Submitter { cfg, slurm, templates: &templates, labels: &labels, tick: tick_id, dry_run: opts.dry_run };
-    let sub = submitter.submit(store, &planned).await?;
+    // Nothing to submit (the usual idle tick): no templates parsed, no file touched.
+    let sub = if planned.runs.is_empty() {
+        SubmitReport::default()
+    } else {
+        let templates = load_templates(cfg)?;
+        let submitter =
+            Submitter { cfg, slurm, templates: &templates, labels: &labels, tick: tick_id, dry_run: opts.dry_run };
+        submitter.submit(store, &planned).await?
+    };
     report.slurm_calls += sub.slurm_calls;
     if let Some(why) = &sub.interrupted {
         note_transient(report, &Error::Transient(why.clone()));

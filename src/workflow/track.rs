@@ -32,8 +32,8 @@ pub(super) fn job(r: &Run) -> Option<JobId> {
     r.slurm_job_id.and_then(|j| u64::try_from(j).ok()).map(JobId)
 }
 
-fn upstream_ids(r: &Run) -> impl Iterator<Item = i64> + '_ {
-    r.upstream_run_ids.split(',').filter_map(|s| s.trim().parse::<i64>().ok())
+fn upstream_ids(r: &Run) -> impl Iterator<Item = i64> {
+    super::snapshot::ids(&r.upstream_run_ids).into_iter()
 }
 
 fn is_failure(status: &str) -> bool {
