@@ -10,6 +10,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod pipeline;
 pub mod progress;
+pub mod recon_specs;
 pub mod slurm;
 pub mod stages;
 pub mod synth;

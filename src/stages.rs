@@ -3,23 +3,81 @@
 
 use crate::domain::Level;
 
-/// A success marker (files must be written by the run being checked, except
-/// `Shared`): a path pattern with `{bids}`, `{derivatives}`, `{sub}`
-/// (participant label), `{ses}` (session label) and, for `Each`, `{item}`.
+/// A success marker: a path pattern with `{bids}`, `{derivatives}`, `{sub}`
+/// (participant label), `{ses}` (session label) and, for `Per::Item`, `{item}`.
+/// Markers name what only a successful run writes: QSIPrep and QSIRecon write their
+/// HTML reports in a `finally` block, even after a crash (docs/tools.md).
 #[derive(Debug, PartialEq, Eq)]
-pub enum Marker {
-    /// A file this run must have written.
-    File(&'static str),
-    /// A file that must exist, written by this run or an earlier one (dataset-level).
-    Shared(&'static str),
-    /// A directory that must exist and hold at least one entry.
-    NonEmptyDir(&'static str),
-    /// A directory holding (at any depth) at least one file ending in each suffix.
-    DirWithFiles(&'static str, &'static [&'static str]),
-    /// One file per item of a list option (e.g. one report per recon suffix);
-    /// without the option, at least one file matching the pattern's `{item}` as `*`.
-    Each { option: &'static str, path: &'static str },
+pub struct Marker {
+    pub path: &'static str,
+    pub what: Proof,
+    pub per: Per,
 }
+
+/// What must hold at a marker's path.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Proof {
+    /// A file that must exist, written by this run or an earlier one (dataset-level).
+    Exists,
+    /// A directory holding (at any depth) a file written by this run ending in each
+    /// suffix (no suffixes: any file).
+    FreshFiles(&'static [&'static str]),
+}
+
+/// How many concrete checks a marker stands for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Per {
+    /// One, for the unit.
+    Unit,
+    /// One per session a subject-level run covers (`{ses}`).
+    CoveredSession,
+    /// One per item of a list (`{item}`): the option's items, or what
+    /// `pipeline::options::list_items` derives (e.g. a recon spec's suffixes).
+    Item(&'static str),
+}
+
+/// What kind of value an option holds; paths are bound into the container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptKind {
+    /// A number (e.g. a resolution in mm).
+    Number,
+    Bool,
+    /// One of these words.
+    Choice(&'static [&'static str]),
+    /// A list of names (atlases, suffixes): letters, digits, `_`, `-`, `.`.
+    Names,
+    /// A file or directory the tool reads (bound read-only; must exist).
+    InputPath,
+    /// `{name: path}` datasets the tool reads (rendered `name=path`, bound read-only).
+    Datasets,
+    /// A QSIRecon recon spec: a built-in name or a spec file (bound read-only).
+    ReconSpec,
+    /// Extra arguments passed as they are (paths in them need `containers.binds`).
+    Args,
+}
+
+/// One key under `pipelines.<stage>.options`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OptDef {
+    pub name: &'static str,
+    pub kind: OptKind,
+}
+
+const fn opt(name: &'static str, kind: OptKind) -> OptDef {
+    OptDef { name, kind }
+}
+
+/// What a stage's tool needs from the site besides its image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// The tool refuses to start without a FreeSurfer licence (`containers.fs_license`).
+    pub fs_license: bool,
+    /// The tool fetches TemplateFlow templates: under Apptainer a bound, pre-filled
+    /// `containers.templateflow_home` is required (compute nodes are often offline).
+    pub templateflow: bool,
+}
+
+const NOTHING: Needs = Needs { fs_license: false, templateflow: false };
 
 /// One stage of the chain.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,10 +92,11 @@ pub struct StageDef {
     pub template: &'static str,
     /// The tool's executable name (the default `command` with `runtime: native`).
     pub tool: &'static str,
-    /// Keys allowed under `pipelines.<stage>.options` (free-form values for the template).
-    pub options: &'static [&'static str],
+    /// Keys allowed under `pipelines.<stage>.options`, with their kinds.
+    pub options: &'static [OptDef],
     /// Options the stage cannot run without.
     pub required_options: &'static [&'static str],
+    pub requires: Needs,
     /// What must exist after a COMPLETED job for the run to count as completed.
     pub success: &'static [Marker],
     /// Defaults when the configuration does not say.
@@ -51,11 +110,20 @@ pub const STAGES: &[StageDef] = &[
         needs: &[],
         template: "bids_conversion.sh.tera",
         tool: "heudiconv",
-        options: &["heuristic", "overwrite", "grouping"],
+        options: &[
+            opt("heuristic", OptKind::InputPath),
+            opt("overwrite", OptKind::Bool),
+            opt("grouping", OptKind::Choice(&["studyUID", "accession_number", "all", "custom"])),
+        ],
         required_options: &[],
+        requires: NOTHING,
         success: &[
-            Marker::Shared("{bids}/dataset_description.json"),
-            Marker::DirWithFiles("{bids}/sub-{sub}/ses-{ses}", &[".nii.gz", ".json"]),
+            Marker { path: "{bids}/dataset_description.json", what: Proof::Exists, per: Per::Unit },
+            Marker {
+                path: "{bids}/sub-{sub}/ses-{ses}",
+                what: Proof::FreshFiles(&[".nii.gz", ".json"]),
+                per: Per::Unit,
+            },
         ],
         default_max_concurrent: 4,
     },
@@ -65,12 +133,20 @@ pub const STAGES: &[StageDef] = &[
         needs: &["bids_conversion"],
         template: "qsiprep.sh.tera",
         tool: "qsiprep",
-        options: &["output_resolution", "bids_filter_file", "extra_args"],
-        required_options: &[],
-        success: &[
-            Marker::File("{derivatives}/qsiprep/sub-{sub}.html"),
-            Marker::NonEmptyDir("{derivatives}/qsiprep/sub-{sub}"),
+        options: &[
+            opt("output_resolution", OptKind::Number),
+            opt("subject_anatomical_reference", OptKind::Choice(&["unbiased", "first-lex", "sessionwise"])),
+            opt("bids_filter_file", OptKind::InputPath),
+            opt("eddy_config", OptKind::InputPath),
+            opt("extra_args", OptKind::Args),
         ],
+        required_options: &["output_resolution"],
+        requires: Needs { fs_license: false, templateflow: true },
+        success: &[Marker {
+            path: "{derivatives}/qsiprep/sub-{sub}/ses-{ses}/dwi",
+            what: Proof::FreshFiles(&["_desc-preproc_dwi.nii.gz"]),
+            per: Per::CoveredSession,
+        }],
         default_max_concurrent: 1,
     },
     StageDef {
@@ -79,11 +155,23 @@ pub const STAGES: &[StageDef] = &[
         needs: &["qsiprep"],
         template: "qsirecon.sh.tera",
         tool: "qsirecon",
-        options: &["recon_spec", "atlases", "datasets", "recon_suffixes", "extra_args"],
+        options: &[
+            opt("recon_spec", OptKind::ReconSpec),
+            opt("recon_suffixes", OptKind::Names),
+            opt("atlases", OptKind::Names),
+            opt("datasets", OptKind::Datasets),
+            opt("fs_subjects_dir", OptKind::InputPath),
+            opt("recon_spec_aux_files", OptKind::InputPath),
+            opt("bids_filter_file", OptKind::InputPath),
+            opt("output_resolution", OptKind::Number),
+            opt("extra_args", OptKind::Args),
+        ],
         required_options: &["recon_spec"],
-        success: &[Marker::Each {
-            option: "recon_suffixes",
-            path: "{derivatives}/qsirecon/derivatives/qsirecon-{item}/sub-{sub}_ses-{ses}.html",
+        requires: Needs { fs_license: true, templateflow: true },
+        success: &[Marker {
+            path: "{derivatives}/qsirecon/derivatives/qsirecon-{item}/sub-{sub}/ses-{ses}/dwi",
+            what: Proof::FreshFiles(&[]),
+            per: Per::Item("recon_suffixes"),
         }],
         default_max_concurrent: 2,
     },
@@ -93,12 +181,31 @@ pub const STAGES: &[StageDef] = &[
         needs: &["qsirecon"],
         template: "qsiparc.sh.tera",
         tool: "qsiparc",
-        options: &["atlases", "extra_args"],
+        options: &[opt("atlases", OptKind::Names), opt("extra_args", OptKind::Args)],
         required_options: &[],
-        success: &[Marker::NonEmptyDir("{derivatives}/qsiparc/sub-{sub}/ses-{ses}/dwi")],
+        requires: NOTHING,
+        success: &[
+            Marker {
+                path: "{derivatives}/qsiparc/sub-{sub}/ses-{ses}/dwi",
+                what: Proof::FreshFiles(&["_diffmap.tsv"]),
+                per: Per::Unit,
+            },
+            Marker {
+                path: "{derivatives}/qsiparc/sub-{sub}/ses-{ses}/dwi/atlas-{item}",
+                what: Proof::FreshFiles(&["_diffmap.tsv"]),
+                per: Per::Item("atlases"),
+            },
+        ],
         default_max_concurrent: 4,
     },
 ];
+
+impl StageDef {
+    /// The definition of option `name`, if the stage has it.
+    pub fn option(&self, name: &str) -> Option<&'static OptDef> {
+        self.options.iter().find(|o| o.name == name)
+    }
+}
 
 /// Looks a stage up by name.
 pub fn stage(name: &str) -> Option<&'static StageDef> {
@@ -126,7 +233,16 @@ mod tests {
             assert!(s.template.ends_with(".sh.tera"));
             assert!(!s.success.is_empty(), "{} has no success markers", s.name);
             for r in s.required_options {
-                assert!(s.options.contains(r), "{}: required option {r} is not an allowed option", s.name);
+                assert!(s.option(r).is_some(), "{}: required option {r} is not an allowed option", s.name);
+            }
+            for m in s.success {
+                if let Per::Item(o) = m.per {
+                    assert!(s.option(o).is_some(), "{}: marker list {o} is not an option", s.name);
+                    assert!(m.path.contains("{item}"), "{}: {} lacks {{item}}", s.name, m.path);
+                }
+                if m.per == Per::CoveredSession {
+                    assert!(s.level == Level::Subject && m.path.contains("{ses}"), "{}: {}", s.name, m.path);
+                }
             }
         }
     }

@@ -12,6 +12,15 @@ pub fn open(explicit: Option<&Path>) -> Result<(Loaded, Store)> {
     Ok((loaded, store))
 }
 
+/// Like `open`, for commands that submit or render jobs: also checks the files the
+/// configuration names (licence, TemplateFlow home, option paths).
+pub fn open_for_jobs(explicit: Option<&Path>) -> Result<(Loaded, Store)> {
+    let loaded = config::load(&config::locate(explicit)?)?;
+    loaded.config.check_files(&loaded.path)?;
+    let store = Store::open(&loaded.config.database_url())?;
+    Ok((loaded, store))
+}
+
 /// A participant as a person types it (`sub-0042`, `0042` or the raw code `42`),
 /// normalised by the same rules discovery uses.
 pub fn participant(cfg: &crate::config::Config, input: &str) -> String {

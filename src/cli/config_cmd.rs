@@ -7,7 +7,8 @@ use std::path::Path;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Validate the configuration and print the effective settings.
+    /// Validate the configuration (and the licence, TemplateFlow home and option paths
+    /// it names) and print the effective settings.
     Check {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -17,6 +18,7 @@ pub enum Command {
 pub fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
     let Command::Check { format } = cmd;
     let loaded = config::load(&config::locate(explicit)?)?;
+    loaded.config.check_files(&loaded.path)?;
     let mut effective = serde_json::to_value(&loaded.config).expect("config serializes");
     effective["database"]["url"] = crate::db::redact(&loaded.config.database_url()).into();
     match format {

@@ -20,6 +20,7 @@ pub struct Args {
 
 pub async fn run(explicit: Option<&Path>, a: Args) -> Result<()> {
     let loaded = config::load(&config::locate(explicit)?)?;
+    loaded.config.check_files(&loaded.path)?;
     println!("config: ok ({})", loaded.path.display());
     let cfg = &loaded.config;
     let mut store = Store::open(&cfg.database_url())?;

@@ -71,7 +71,7 @@ pub fn resolve(
 
 pub async fn submit(explicit: Option<&Path>, a: SubmitArgs) -> Result<u8> {
     check_stage(&a.stage)?;
-    let (loaded, mut store) = common::open(explicit)?;
+    let (loaded, mut store) = common::open_for_jobs(explicit)?;
     let (subject, session) = resolve(&loaded.config, &mut store, a.subject.as_deref(), a.session.as_deref())?;
     let _lock = lock(&loaded.config)?;
     let filter = Filter { stage: Some(a.stage.clone()), subject, session, force: a.force };
@@ -83,7 +83,7 @@ pub async fn submit(explicit: Option<&Path>, a: SubmitArgs) -> Result<u8> {
 
 pub fn render(explicit: Option<&Path>, a: RenderArgs) -> Result<u8> {
     let def = check_stage(&a.stage)?;
-    let (loaded, mut store) = common::open(explicit)?;
+    let (loaded, mut store) = common::open_for_jobs(explicit)?;
     let cfg = &loaded.config;
     let pipe = cfg.pipeline(def.name).ok_or_else(|| Error::Usage(format!("no pipelines.{} section", def.name)))?;
     if def.level == Level::Session && a.session.is_none() {

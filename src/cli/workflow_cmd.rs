@@ -39,7 +39,7 @@ pub fn slurm(cfg: &Config) -> SlurmCli {
 
 pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     let Command::Run(a) = cmd;
-    let (loaded, mut store) = common::open(explicit)?;
+    let (loaded, mut store) = common::open_for_jobs(explicit)?;
     let cfg = &loaded.config;
     if let Some(s) = &a.stage {
         super::submit::check_stage(s)?;

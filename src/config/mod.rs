@@ -1,6 +1,7 @@
 //! `neuroflow.yaml`: locate, parse, validate. The only module that uses the YAML crate.
 
 mod model;
+mod options;
 mod values;
 
 pub use model::*;
@@ -114,9 +115,18 @@ impl Config {
         for f in [&mut self.containers.fs_license, &mut self.containers.templateflow_home].into_iter().flatten() {
             absolutize(base, f);
         }
-        for pipe in self.pipelines.values_mut() {
+        if let Some(s) = &mut self.paths.scratch
+            && !s.starts_with('$')
+            && Path::new(s.as_str()).is_relative()
+        {
+            *s = base.join(&*s).display().to_string();
+        }
+        for (stage, pipe) in self.pipelines.iter_mut() {
             if let Some(i) = &mut pipe.image {
                 absolutize(base, i);
+            }
+            if let Some(def) = crate::stages::stage(&stage.0) {
+                options::resolve_paths(def, pipe, base);
             }
         }
     }
@@ -132,6 +142,53 @@ impl Config {
     /// The pipeline section for a stage, if configured.
     pub fn pipeline(&self, stage: &str) -> Option<&Pipeline> {
         self.pipelines.iter().find(|(k, _)| k.0 == stage).map(|(_, v)| v)
+    }
+
+    /// The stages that will run, with their sections.
+    pub fn enabled(&self) -> impl Iterator<Item = (&'static crate::stages::StageDef, &Pipeline)> {
+        crate::stages::STAGES.iter().filter_map(|d| self.pipeline(d.name).filter(|p| p.enabled).map(|p| (d, p)))
+    }
+
+    /// Checks what the configuration names on disk: the FreeSurfer licence is a
+    /// readable file, the TemplateFlow home a directory, every path option exists.
+    /// (I/O; `parse` stays pure.) Run by the commands that submit or check.
+    pub fn check_files(&self, path: &Path) -> Result<(), ConfigError> {
+        let fail = |key: String, message: String| Err(ConfigError::Invalid { path: path.into(), key, message });
+        if let Some(l) = &self.containers.fs_license
+            && let Err(e) = std::fs::File::open(l)
+                .and_then(|f| f.metadata())
+                .and_then(|m| if m.is_file() { Ok(()) } else { Err(std::io::Error::other("not a file")) })
+        {
+            return fail(
+                "containers.fs_license".into(),
+                format!(
+                    "cannot read the FreeSurfer licence {}: {e}; get one at https://surfer.nmr.mgh.harvard.edu/registration.html and give its path",
+                    l.display()
+                ),
+            );
+        }
+        if let Some(t) = &self.containers.templateflow_home
+            && !t.is_dir()
+        {
+            return fail(
+                "containers.templateflow_home".into(),
+                format!(
+                    "{} is not a directory; create it and fill it with the templates the tools need (python -c 'import templateflow.api as t; t.get(\"MNI152NLin2009cAsym\")' with TEMPLATEFLOW_HOME set)",
+                    t.display()
+                ),
+            );
+        }
+        for (def, pipe) in self.enabled() {
+            for (key, p) in pipe.input_paths(def) {
+                if !Path::new(&p).exists() {
+                    return fail(
+                        format!("pipelines.{}.options.{key}", def.name),
+                        format!("{p} does not exist; the tool reads it inside the job"),
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     fn validate(&self) -> Result<(), (String, String)> {
@@ -156,8 +213,39 @@ impl Config {
         if self.slurm.max_live_jobs == 0 {
             return err("slurm.max_live_jobs", "must be at least 1".into());
         }
+        if let Some(s) = &self.paths.scratch {
+            validate_scratch(s).map_err(|m| ("paths.scratch".to_string(), m))?;
+        }
         for (stage, pipe) in &self.pipelines {
             validate_pipeline(&stage.0, pipe).map_err(|(k, m)| (format!("pipelines.{}.{k}", stage.0), m))?;
+        }
+        self.validate_requirements()
+    }
+
+    /// A stage's tool may need a FreeSurfer licence or a TemplateFlow cache.
+    fn validate_requirements(&self) -> Result<(), (String, String)> {
+        for (def, pipe) in self.enabled() {
+            if def.requires.fs_license && self.containers.fs_license.is_none() {
+                return Err((
+                    "containers.fs_license".into(),
+                    format!(
+                        "{} refuses to start without a FreeSurfer licence: set `containers: {{fs_license: /path/to/license.txt}}` (free at https://surfer.nmr.mgh.harvard.edu/registration.html), or disable the stage",
+                        def.name
+                    ),
+                ));
+            }
+            if def.requires.templateflow
+                && pipe.runtime == Runtime::Apptainer
+                && self.containers.templateflow_home.is_none()
+            {
+                return Err((
+                    "containers.templateflow_home".into(),
+                    format!(
+                        "{} fetches TemplateFlow templates and compute nodes are often offline: set `containers: {{templateflow_home: /path/to/templateflow}}` to a pre-filled cache",
+                        def.name
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -207,6 +295,18 @@ pub fn validate_path_pattern(p: &str) -> Result<regex::Regex, String> {
     Ok(re)
 }
 
+/// A scratch path may name job variables (`$NAME`, `${NAME}`), nothing else of the shell.
+fn validate_scratch(s: &str) -> Result<(), String> {
+    let re = regex::Regex::new(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
+    let rest = re.replace_all(s, "");
+    if s.is_empty() || rest.contains(['$', '`', '"', '\\', '\n']) {
+        return Err(format!(
+            "{s:?}: use a path, optionally with job variables as $NAME or ${{NAME}} (e.g. \"${{SLURM_TMPDIR}}/neuroflow\")"
+        ));
+    }
+    Ok(())
+}
+
 fn validate_pipeline(stage: &str, p: &Pipeline) -> Result<(), (String, String)> {
     let def = crate::stages::stage(stage).expect("StageKey is validated at parse time");
     if p.runtime == Runtime::Apptainer && p.image.is_none() {
@@ -224,16 +324,10 @@ fn validate_pipeline(stage: &str, p: &Pipeline) -> Result<(), (String, String)> 
     if !(p.retry.mem_factor >= 1.0 && p.retry.time_factor >= 1.0) {
         return Err(("retry".into(), "mem_factor and time_factor must be at least 1.0".into()));
     }
-    if let Some(r) = def.required_options.iter().find(|r| !p.options.contains_key(**r)) {
-        return Err((format!("options.{r}"), format!("{stage} needs `options: {{{r}: ...}}`")));
+    if !(p.tool_mem_fraction > 0.0 && p.tool_mem_fraction <= 1.0) {
+        return Err(("tool_mem_fraction".into(), "must be above 0 and at most 1 (e.g. 0.9)".into()));
     }
-    if let Some(k) = p.options.keys().find(|k| !def.options.contains(&k.as_str())) {
-        return Err((
-            format!("options.{k}"),
-            format!("unknown option for {stage}; known options: {}", def.options.join(", ")),
-        ));
-    }
-    Ok(())
+    options::validate(def, p)
 }
 
 /// Renders any serializable value as YAML (for `config check`).

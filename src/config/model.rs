@@ -34,6 +34,10 @@ pub struct Paths {
     pub derivatives: PathBuf,
     pub work_dir: PathBuf,
     pub log_dir: PathBuf,
+    /// Where each job's scratch (the tool's `/tmp` and `$HOME`) is made, on the compute
+    /// node; may name job variables as `$NAME`/`${NAME}` (e.g. `${SLURM_TMPDIR}`).
+    /// Absent => `<work_dir>/scratch`.
+    pub scratch: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -166,9 +170,13 @@ impl Default for SlurmSection {
 pub struct Containers {
     #[serde(default = "default_apptainer")]
     pub apptainer: String,
+    /// FreeSurfer licence file; required by stages whose tool refuses to start without
+    /// one (qsirecon). Bound read-only and passed as `--fs-license-file`.
     pub fs_license: Option<PathBuf>,
+    /// A pre-filled TemplateFlow cache, bound and passed as TEMPLATEFLOW_HOME (exported
+    /// in native runs too); required under Apptainer for stages that fetch templates.
     pub templateflow_home: Option<PathBuf>,
-    /// Extra `--bind` specs added to every container run.
+    /// Extra `--bind` specs added to every container run (e.g. for paths in `extra_args`).
     #[serde(default)]
     pub binds: Vec<String>,
 }
@@ -240,6 +248,13 @@ pub struct Pipeline {
     pub max_attempts: u32,
     #[serde(default)]
     pub retry: Retry,
+    /// The tool's own memory limit (`--mem-mb`) as a fraction of the Slurm request, so
+    /// the tool stops before the cgroup kills it.
+    #[serde(default = "default_tool_mem_fraction")]
+    pub tool_mem_fraction: f64,
+    /// Keep the unit's work directory after success (it is always kept for retries).
+    #[serde(default)]
+    pub keep_work: bool,
     /// Stage-specific settings passed to the template (see docs/configuration.md).
     #[serde(default)]
     pub options: BTreeMap<String, serde_yaml::Value>,
@@ -250,6 +265,9 @@ fn yes() -> bool {
 }
 fn default_attempts() -> u32 {
     3
+}
+fn default_tool_mem_fraction() -> f64 {
+    0.9
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -15,6 +15,7 @@ protocol:
   required_scans:
     - name: T1w
       series_description_pattern: 'mprage'
+containers: {templateflow_home: /opt/tf}
 pipelines:
   qsiprep:
     image: /img/qsiprep.sif
@@ -22,6 +23,7 @@ pipelines:
       cpus: 8
       mem_gb: 16
       time: \"12:00:00\"
+    options: {output_resolution: 2}
 ";
 
 fn parse_text(text: &str) -> Result<Loaded, ConfigError> {
@@ -70,21 +72,21 @@ fn unknown_key_names_line_column_and_the_expected_keys() {
 #[test]
 fn wrong_type_is_located() {
     let e = error_of(&MINIMAL.replace("cpus: 8", "cpus: [8]"));
-    assert!(e.starts_with("/etc/nf/neuroflow.yaml:17:13: "), "{e}");
+    assert!(e.starts_with("/etc/nf/neuroflow.yaml:18:13: "), "{e}");
     assert!(e.contains("invalid type"), "{e}");
 }
 
 #[test]
 fn negative_cpus_says_what_is_allowed() {
     let e = error_of(&MINIMAL.replace("cpus: 8", "cpus: -4"));
-    assert!(e.starts_with("/etc/nf/neuroflow.yaml:17:13: "), "{e}");
+    assert!(e.starts_with("/etc/nf/neuroflow.yaml:18:13: "), "{e}");
     assert!(e.contains("cpus must be a whole number of at least 1 (got -4)"), "{e}");
 }
 
 #[test]
 fn banana_time_says_the_syntax() {
     let e = error_of(&MINIMAL.replace("\"12:00:00\"", "banana"));
-    assert!(e.starts_with("/etc/nf/neuroflow.yaml:19:13: "), "{e}");
+    assert!(e.starts_with("/etc/nf/neuroflow.yaml:20:13: "), "{e}");
     assert!(e.contains("\"banana\" is not a Slurm time limit") && e.contains("HH:MM:SS"), "{e}");
 }
 
@@ -119,7 +121,7 @@ fn missing_section_is_named() {
 #[test]
 fn unknown_pipeline_lists_the_stages() {
     let e = error_of(&MINIMAL.replace("  qsiprep:\n", "  qsiprepp:\n"));
-    assert!(e.starts_with("/etc/nf/neuroflow.yaml:14:3: "), "{e}");
+    assert!(e.starts_with("/etc/nf/neuroflow.yaml:15:3: "), "{e}");
     assert!(e.contains("unknown pipeline `qsiprepp`") && e.contains("bids_conversion, qsiprep"), "{e}");
 }
 
@@ -131,7 +133,7 @@ fn semantic_errors_name_the_key_and_the_fix() {
         (MINIMAL.replace("'mprage'", "'mprage'\n      min_files: 5\n      max_files: 2"), "T1w", "below min_files"),
         (MINIMAL.replace("    image: /img/qsiprep.sif\n", ""), "`pipelines.qsiprep.image`", "runtime: native"),
         (
-            MINIMAL.to_string() + "    options:\n      nprocs: 3\n",
+            MINIMAL.replace("output_resolution: 2", "output_resolution: 2, nprocs: 3"),
             "`pipelines.qsiprep.options.nprocs`",
             "known options",
         ),
@@ -155,4 +157,102 @@ fn semantic_errors_name_the_key_and_the_fix() {
 fn slurm_names_cannot_smuggle_shell() {
     let e = error_of(&(MINIMAL.to_string() + "slurm:\n  partition: 'debug;rm -rf /'\n"));
     assert!(e.contains("not a valid Slurm name"), "{e}");
+}
+
+/// MINIMAL plus a qsirecon section with these options and these `containers:` keys.
+fn with_qsirecon(options: &str, containers: &str) -> String {
+    MINIMAL.replace(
+        "containers: {templateflow_home: /opt/tf}",
+        &format!("containers: {{templateflow_home: /opt/tf{containers}}}"),
+    ) + &format!(
+        "  qsirecon:\n    image: /img/qsirecon.sif\n    resources: {{cpus: 4, mem_gb: 8, time: 60}}\n    options: {{{options}}}\n"
+    )
+}
+
+#[test]
+fn a_tool_that_needs_a_freesurfer_licence_is_refused_without_one() {
+    let e = error_of(&with_qsirecon("recon_spec: dsi_studio_gqi", ""));
+    assert!(e.contains("`containers.fs_license`") && e.contains("qsirecon refuses to start"), "{e}");
+    let ok = with_qsirecon("recon_spec: dsi_studio_gqi", ", fs_license: /opt/fs/license.txt");
+    assert!(parse_text(&ok).is_ok());
+    let disabled = with_qsirecon("recon_spec: dsi_studio_gqi", "") + "    enabled: false\n";
+    assert!(parse_text(&disabled).is_ok(), "a disabled stage needs nothing");
+    // The file itself is checked by check_files (I/O): missing, then unreadable as a directory.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = parse_text(&ok).unwrap().config;
+    let e = cfg.check_files(Path::new("/etc/nf/neuroflow.yaml")).unwrap_err().to_string();
+    assert!(e.contains("`containers.fs_license`") && e.contains("/opt/fs/license.txt"), "{e}");
+    let mut cfg = cfg;
+    cfg.containers.fs_license = Some(dir.path().into());
+    let e = cfg.check_files(Path::new("/n.yaml")).unwrap_err().to_string();
+    assert!(e.contains("cannot read the FreeSurfer licence"), "{e}");
+}
+
+#[test]
+fn templateflow_is_required_under_apptainer_for_tools_that_fetch_templates() {
+    let e = error_of(&MINIMAL.replace("containers: {templateflow_home: /opt/tf}\n", ""));
+    assert!(e.contains("`containers.templateflow_home`") && e.contains("offline"), "{e}");
+    let native = MINIMAL
+        .replace("containers: {templateflow_home: /opt/tf}\n", "")
+        .replace("    image: /img/qsiprep.sif\n", "    runtime: native\n");
+    assert!(parse_text(&native).is_ok(), "native runs use the site's own environment");
+}
+
+#[test]
+fn recon_specs_name_their_suffixes_and_inputs() {
+    let lic = ", fs_license: /l.txt";
+    let e = error_of(&with_qsirecon("recon_spec: /site/my_spec.yaml", lic));
+    assert!(e.contains("`pipelines.qsirecon.options.recon_suffixes`") && e.contains("qsirecon_suffix"), "{e}");
+    let file = parse_text(&with_qsirecon("recon_spec: spec.yaml, recon_suffixes: [Mine]", lic)).unwrap().config;
+    let (def, pipe) = file.enabled().find(|(d, _)| d.name == "qsirecon").unwrap();
+    assert_eq!(pipe.list_items(def, "recon_suffixes"), vec!["Mine"]);
+    assert_eq!(pipe.input_paths(def), vec![("recon_spec", "/etc/nf/spec.yaml".to_string())], "a spec file is bound");
+    let built_in = parse_text(&with_qsirecon("recon_spec: dipy_dki", lic)).unwrap().config;
+    let pipe = built_in.pipeline("qsirecon").unwrap();
+    assert_eq!(pipe.list_items(def, "recon_suffixes"), vec!["DKI"], "derived from QSIRecon's spec");
+    assert!(pipe.input_paths(def).is_empty(), "a built-in name is not a path");
+    let e = error_of(&with_qsirecon("recon_spec: dipy_dki, recon_suffixes: [MRtrix3]", lic));
+    assert!(e.contains("writes [\"DKI\"]"), "{e}");
+    let e = error_of(&with_qsirecon("recon_spec: mrtrix_multishell_msmt_ACT-hsvs", lic));
+    assert!(e.contains("fs_subjects_dir") && e.contains("FreeSurfer outputs"), "{e}");
+    assert!(
+        parse_text(&with_qsirecon("recon_spec: mrtrix_multishell_msmt_ACT-hsvs, fs_subjects_dir: fs", lic)).is_ok()
+    );
+    let e = error_of(&with_qsirecon("recon_spec: mrtrix_multishell_msmt_noACT_apply", lic));
+    assert!(e.contains("recon_spec_aux_files"), "{e}");
+}
+
+#[test]
+fn option_values_are_checked_by_kind() {
+    let lic = ", fs_license: /l.txt";
+    for (opts, fix) in [
+        ("recon_spec: dipy_dki, atlases: 4S156Parcels", "list of names"),
+        ("recon_spec: dipy_dki, atlases: ['a b']", "list of names"),
+        ("recon_spec: dipy_dki, datasets: [x]", "map names to paths"),
+        ("recon_spec: dipy_dki, output_resolution: fine", "number above 0"),
+        ("recon_spec: dipy_dki, extra_args: '--notrack'", "list of strings"),
+    ] {
+        let e = error_of(&with_qsirecon(opts, lic));
+        assert!(e.contains("`pipelines.qsirecon.options.") && e.contains(fix), "{opts}: {e}");
+    }
+    let e =
+        error_of(&MINIMAL.replace("output_resolution: 2", "output_resolution: 2, subject_anatomical_reference: best"));
+    assert!(e.contains("unbiased, first-lex, sessionwise"), "{e}");
+    let e = error_of(&(MINIMAL.to_string() + "    tool_mem_fraction: 1.5\n"));
+    assert!(e.contains("tool_mem_fraction"), "{e}");
+}
+
+#[test]
+fn scratch_may_name_job_variables_and_nothing_else_of_the_shell() {
+    let with =
+        |s: &str| MINIMAL.replace("  log_dir: /data/logs\n", &format!("  log_dir: /data/logs\n  scratch: '{s}'\n"));
+    assert_eq!(
+        parse_text(&with("${SLURM_TMPDIR}/nf")).unwrap().config.paths.scratch.as_deref(),
+        Some("${SLURM_TMPDIR}/nf")
+    );
+    assert_eq!(parse_text(&with("scratch")).unwrap().config.paths.scratch.as_deref(), Some("/etc/nf/scratch"));
+    for bad in ["$(reboot)", "/x/`id`", "/x/$"] {
+        let e = error_of(&with(bad));
+        assert!(e.contains("`paths.scratch`") && e.contains("job variables"), "{bad}: {e}");
+    }
 }

@@ -1,24 +1,17 @@
 //! Success markers as concrete checks (pure expansion; the filesystem check is
 //! `workflow::outputs`).
 
-use crate::stages::Marker;
+use crate::stages::{Marker, Per, Proof};
 use std::path::PathBuf;
 
 /// A check on the filesystem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check {
-    File(PathBuf),
     /// Must exist; may predate the run.
     Exists(PathBuf),
-    NonEmptyDir(PathBuf),
-    DirWithFiles(PathBuf, Vec<String>),
-    /// At least one file in `dir` whose name starts with `prefix`… and ends with `suffix`,
-    /// in a subdirectory of `root` whose name starts with `dir_prefix`.
-    AnyMatching {
-        root: PathBuf,
-        dir_prefix: String,
-        file: String,
-    },
+    /// A directory with, below it, a file written by this run ending in each suffix
+    /// (no suffixes: any file).
+    FreshFiles(PathBuf, Vec<String>),
 }
 
 /// The values markers are written with.
@@ -27,43 +20,40 @@ pub struct Vars<'a> {
     pub derivatives: &'a str,
     pub sub: &'a str,
     pub ses: Option<&'a str>,
+    /// Sessions a subject-level run covers.
+    pub covered: &'a [String],
 }
 
-fn fill(pattern: &str, v: &Vars, item: Option<&str>) -> String {
+fn fill(pattern: &str, v: &Vars, ses: Option<&str>, item: Option<&str>) -> PathBuf {
     let mut s = pattern.replace("{bids}", v.bids).replace("{derivatives}", v.derivatives).replace("{sub}", v.sub);
-    if let Some(ses) = v.ses {
+    if let Some(ses) = ses {
         s = s.replace("{ses}", ses);
     }
     if let Some(item) = item {
         s = s.replace("{item}", item);
     }
-    s
+    s.into()
 }
 
-/// Expands a stage's markers; `list_option` gives a list option's items.
-pub fn expand(markers: &[Marker], v: &Vars, list_option: impl Fn(&str) -> Option<Vec<String>>) -> Vec<Check> {
+fn check(what: &Proof, path: PathBuf) -> Check {
+    match what {
+        Proof::Exists => Check::Exists(path),
+        Proof::FreshFiles(sfx) => Check::FreshFiles(path, sfx.iter().map(|s| s.to_string()).collect()),
+    }
+}
+
+/// Expands a stage's markers; `items` gives a list's items (`Per::Item`).
+pub fn expand(markers: &[Marker], v: &Vars, items: impl Fn(&str) -> Vec<String>) -> Vec<Check> {
     let mut out = vec![];
     for m in markers {
-        match m {
-            Marker::File(p) => out.push(Check::File(fill(p, v, None).into())),
-            Marker::Shared(p) => out.push(Check::Exists(fill(p, v, None).into())),
-            Marker::NonEmptyDir(p) => out.push(Check::NonEmptyDir(fill(p, v, None).into())),
-            Marker::DirWithFiles(p, sfx) => {
-                out.push(Check::DirWithFiles(fill(p, v, None).into(), sfx.iter().map(|s| s.to_string()).collect()))
+        match m.per {
+            Per::Unit => out.push(check(&m.what, fill(m.path, v, v.ses, None))),
+            Per::CoveredSession => {
+                out.extend(v.covered.iter().map(|s| check(&m.what, fill(m.path, v, Some(s), None))));
             }
-            Marker::Each { option, path } => match list_option(option) {
-                Some(items) if !items.is_empty() => {
-                    out.extend(items.iter().map(|i| Check::File(fill(path, v, Some(i)).into())));
-                }
-                _ => {
-                    // No list given: any `{item}` will do.
-                    let full = fill(path, v, Some("\u{0}"));
-                    let (dir_part, file) = full.rsplit_once('/').unwrap_or(("", &full));
-                    let (root, dir_name) = dir_part.rsplit_once('/').unwrap_or(("", dir_part));
-                    let dir_prefix = dir_name.split('\u{0}').next().unwrap_or("").to_string();
-                    out.push(Check::AnyMatching { root: root.into(), dir_prefix, file: file.to_string() });
-                }
-            },
+            Per::Item(list) => {
+                out.extend(items(list).iter().map(|i| check(&m.what, fill(m.path, v, v.ses, Some(i)))));
+            }
         }
     }
     out
@@ -74,29 +64,38 @@ mod tests {
     use super::*;
     use crate::stages::stage;
 
+    fn fresh(p: &str, sfx: &[&str]) -> Check {
+        Check::FreshFiles(p.into(), sfx.iter().map(|s| s.to_string()).collect())
+    }
+
     #[test]
     fn every_stage_expands_to_concrete_paths() {
-        let v = Vars { bids: "/b", derivatives: "/d", sub: "0001", ses: Some("S1") };
-        let bids = expand(stage("bids_conversion").unwrap().success, &v, |_| None);
-        assert_eq!(bids[0], Check::Exists("/b/dataset_description.json".into()));
-        assert_eq!(bids[1], Check::DirWithFiles("/b/sub-0001/ses-S1".into(), vec![".nii.gz".into(), ".json".into()]));
-        let prep = expand(stage("qsiprep").unwrap().success, &Vars { ses: None, ..v }, |_| None);
-        assert_eq!(prep[0], Check::File("/d/qsiprep/sub-0001.html".into()));
-        let v = Vars { bids: "/b", derivatives: "/d", sub: "0001", ses: Some("S1") };
-        let recon = expand(stage("qsirecon").unwrap().success, &v, |_| Some(vec!["MRtrix3".into(), "DSI".into()]));
-        assert_eq!(recon[1], Check::File("/d/qsirecon/derivatives/qsirecon-DSI/sub-0001_ses-S1.html".into()));
-        let any = expand(stage("qsirecon").unwrap().success, &v, |_| None);
+        let covered = ["S1".to_string(), "S2".to_string()];
+        let v = Vars { bids: "/b", derivatives: "/d", sub: "0001", ses: Some("S1"), covered: &covered };
+        let bids = expand(stage("bids_conversion").unwrap().success, &v, |_| vec![]);
         assert_eq!(
-            any,
-            vec![Check::AnyMatching {
-                root: "/d/qsirecon/derivatives".into(),
-                dir_prefix: "qsirecon-".into(),
-                file: "sub-0001_ses-S1.html".into()
-            }]
+            bids,
+            vec![
+                Check::Exists("/b/dataset_description.json".into()),
+                fresh("/b/sub-0001/ses-S1", &[".nii.gz", ".json"])
+            ]
         );
+        let prep = expand(stage("qsiprep").unwrap().success, &Vars { ses: None, ..v }, |_| vec![]);
+        assert_eq!(
+            prep,
+            vec![
+                fresh("/d/qsiprep/sub-0001/ses-S1/dwi", &["_desc-preproc_dwi.nii.gz"]),
+                fresh("/d/qsiprep/sub-0001/ses-S2/dwi", &["_desc-preproc_dwi.nii.gz"])
+            ],
+            "the preprocessed DWI of every covered session, not the report"
+        );
+        let v = Vars { bids: "/b", derivatives: "/d", sub: "0001", ses: Some("S1"), covered: &[] };
+        let recon = expand(stage("qsirecon").unwrap().success, &v, |_| vec!["DSIStudio".into(), "DKI".into()]);
+        assert_eq!(recon[1], fresh("/d/qsirecon/derivatives/qsirecon-DKI/sub-0001/ses-S1/dwi", &[]));
+        let parc = expand(stage("qsiparc").unwrap().success, &v, |_| vec!["4S156Parcels".into()]);
+        assert_eq!(parc[1], fresh("/d/qsiparc/sub-0001/ses-S1/dwi/atlas-4S156Parcels", &["_diffmap.tsv"]));
         for s in crate::stages::STAGES {
-            let checks = expand(s.success, &v, |_| None);
-            let shown = format!("{checks:?}");
+            let shown = format!("{:?}", expand(s.success, &v, |_| vec!["x".into()]));
             for var in ["{bids}", "{derivatives}", "{sub}", "{ses}", "{item}"] {
                 assert!(!shown.contains(var), "{}: unfilled {var} in {shown}", s.name);
             }

@@ -32,6 +32,8 @@ pub struct JobSection {
     pub qos: Option<String>,
     pub cpus: u32,
     pub mem_mb: u64,
+    /// The tool's own memory limit: `tool_mem_fraction` of `mem_mb`.
+    pub tool_mem_mb: u64,
     pub gpus: u32,
     pub time: String,
     /// `afterok:1:2`, or None.
@@ -53,8 +55,12 @@ pub struct PathsSection {
     pub derivatives: String,
     pub work_dir: String,
     pub log_dir: String,
-    /// This run's own scratch directory (the tool's --work-dir).
+    /// The unit's work directory (the tool's --work-dir), shared by its retries so
+    /// the tool resumes; removed after success unless `keep_work`.
     pub run_work: String,
+    /// This job's scratch (the tool's /tmp and $HOME), removed when the job ends; job
+    /// variables such as `${SLURM_TMPDIR}` in it are expanded by the shell.
+    pub scratch: String,
     /// neuroflow's built-in HeuDiConv heuristic (used when options.heuristic is unset).
     pub builtin_heuristic: String,
 }
@@ -66,10 +72,14 @@ pub struct ToolSection {
     pub command: String,
     pub apptainer: String,
     pub nv: bool,
+    /// Set for stages whose tool needs it (`StageDef::requires`).
     pub fs_license: Option<String>,
     pub templateflow_home: Option<String>,
     pub binds: Vec<String>,
+    /// Paths the tool reads through options (bound read-only).
+    pub input_binds: Vec<String>,
     pub setup: Vec<String>,
+    pub keep_work: bool,
 }
 
 /// Who and what a script is for.
@@ -113,8 +123,15 @@ pub fn run_paths(cfg: &Config, stage: &str, name: &str, run_id: i64) -> RunPaths
         script: work.join("scripts").join(stage).join(format!("{name}-run{run_id}.sh")),
         stdout: cfg.paths.log_dir.join(stage).join(format!("{name}-%j.out")),
         stderr: cfg.paths.log_dir.join(stage).join(format!("{name}-%j.err")),
-        work: work.join("runs").join(stage).join(format!("{name}-run{run_id}")),
+        work: work.join("runs").join(stage).join(name),
     }
+}
+
+/// The job's scratch directory; may hold `$NAME`/`${NAME}` job variables, which the
+/// template's `| env_word` filter leaves for the shell to expand.
+pub fn scratch_dir(cfg: &Config, name: &str, run_id: i64) -> String {
+    let base = cfg.paths.scratch.clone().unwrap_or_else(|| text(&cfg.paths.work_dir.join("scratch")));
+    format!("{base}/{name}-run{run_id}")
 }
 
 /// Builds the template context of one run.
@@ -140,6 +157,7 @@ pub fn context(
             qos: req.qos.clone(),
             cpus: req.cpus,
             mem_mb: req.mem_mb,
+            tool_mem_mb: ((req.mem_mb as f64) * pipe.tool_mem_fraction).floor().max(1.0) as u64,
             gpus: req.gpus,
             time: req.time_text(),
             dependency: (!dependencies.is_empty()).then(|| format!("afterok:{}", dependencies.join(":"))),
@@ -156,6 +174,7 @@ pub fn context(
             work_dir: text(&cfg.paths.work_dir),
             log_dir: text(&cfg.paths.log_dir),
             run_work: text(&paths.work),
+            scratch: scratch_dir(cfg, &name, run.id),
             builtin_heuristic: text(&cfg.paths.work_dir.join("heuristic.py")),
         },
         tool: ToolSection {
@@ -167,11 +186,13 @@ pub fn context(
             command: pipe.command.clone().unwrap_or_else(|| def.tool.to_string()),
             apptainer: c.apptainer.clone(),
             nv: req.gpus > 0,
-            fs_license: c.fs_license.as_deref().map(text),
-            templateflow_home: c.templateflow_home.as_deref().map(text),
+            fs_license: c.fs_license.as_deref().filter(|_| def.requires.fs_license).map(text),
+            templateflow_home: c.templateflow_home.as_deref().filter(|_| def.requires.templateflow).map(text),
             binds: c.binds.clone(),
+            input_binds: pipe.input_paths(def).into_iter().map(|(_, p)| p).collect(),
             setup: pipe.setup.clone(),
+            keep_work: pipe.keep_work,
         },
-        options: pipe.options.iter().map(|(k, v)| (k.clone(), serde_json::to_value(v).unwrap_or_default())).collect(),
+        options: pipe.template_options(def),
     }
 }

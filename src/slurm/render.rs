@@ -75,6 +75,34 @@ impl tera::Filter for Quote {
     }
 }
 
+/// `| env_word`: one shell word whose literal parts are single-quoted and whose
+/// `$NAME`/`${NAME}` job variables stay expandable (`"${NAME}"`); any other `$` is quoted.
+struct EnvWord;
+
+impl tera::Filter for EnvWord {
+    fn filter(&self, value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+        let text = value_text(value);
+        let re = regex::Regex::new(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
+        let mut out = String::new();
+        let mut last = 0;
+        for m in re.find_iter(&text) {
+            if m.start() > last {
+                out.push_str(&shell_quote(&text[last..m.start()]));
+            }
+            let var = m.as_str().trim_start_matches('$').trim_start_matches('{').trim_end_matches('}');
+            out.push_str(&format!("\"${{{var}}}\""));
+            last = m.end();
+        }
+        if last < text.len() || out.is_empty() {
+            out.push_str(&shell_quote(&text[last..]));
+        }
+        Ok(Value::String(out))
+    }
+    fn is_safe(&self) -> bool {
+        true
+    }
+}
+
 struct SbatchValue;
 
 impl tera::Filter for SbatchValue {
@@ -112,6 +140,7 @@ impl Templates {
         tera.register_filter("shell_words", ShellWords);
         tera.register_filter("sbatch", SbatchValue);
         tera.register_filter("q", Quote);
+        tera.register_filter("env_word", EnvWord);
         tera.add_raw_templates(sources.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .map_err(|e| RenderError::Template { name: "(loading)".into(), message: tera_message(&e) })?;
         Ok(Templates { tera })

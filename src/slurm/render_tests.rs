@@ -29,11 +29,11 @@ pipelines:
     runtime: {runtime}
 {pi}    setup: ['module load qsiprep/1.0']
     resources: {{cpus: 8, mem_gb: 32, gpus: 1, time: '12:00:00', qos: long}}
-    options: {{output_resolution: 1.5, bids_filter_file: /etc/filter.json}}
+    options: {{output_resolution: 1.5, bids_filter_file: /etc/filter.json, eddy_config: eddy.json}}
   qsirecon:
     runtime: {runtime}
 {ri}    resources: {{cpus: 4, mem_gb: 16, time: '08:00:00'}}
-    options: {{recon_spec: mrtrix_multishell_msmt_ACT-hsvs, atlases: [4S156Parcels, Gordon333Ext]}}
+    options: {{recon_spec: mrtrix_multishell_msmt_ACT-hsvs, fs_subjects_dir: /fs/subjects, atlases: [4S156Parcels, Gordon333Ext], datasets: {{atlaspack: /ref/atlases}}}}
   qsiparc:
     runtime: {runtime}
 {qi}    resources: {{cpus: 2, mem_gb: 8, time: '02:00:00'}}
@@ -57,7 +57,7 @@ fn render(cfg: &Config, stage_name: &str, deps: &[String]) -> Result<String, sup
         participant: &p,
         session,
         dicom_path: Some("/data/in/20240115_1430 (copy) $(rm -rf ~)"),
-        sessions: vec!["202401151430".into()],
+        sessions: vec!["202401151430".into(), "202402011000".into()],
     };
     let run = RunIdent { id: 7, token: "3f2a", attempt: 1 };
     let req = Request::from_config(pipe, &cfg.slurm);
@@ -87,10 +87,11 @@ fn resources_feed_sbatch_and_tool_flags_alike() {
     let cfg = config("/data", "native");
     let s = render(&cfg, "qsiprep", &[]).unwrap();
     assert!(s.contains("#SBATCH --cpus-per-task=8\n") && s.contains(" --nprocs 8 "), "{s}");
-    assert!(s.contains("#SBATCH --mem=32768M\n") && s.contains(" --mem-mb 32768 "), "{s}");
+    // The tool stops at 90% of the allocation, before the cgroup kills it.
+    assert!(s.contains("#SBATCH --mem=32768M\n") && s.contains(" --mem-mb 29491 "), "{s}");
     assert!(s.contains("#SBATCH --gres=gpu:1\n") && s.contains("#SBATCH --qos=long\n"), "{s}");
     let p = render(&cfg, "qsiparc", &[]).unwrap();
-    assert!(p.contains("#SBATCH --cpus-per-task=2\n") && p.contains(" -n 2"), "{p}");
+    assert!(p.contains("#SBATCH --cpus-per-task=2\n") && p.contains(" --n-procs 2 "), "{p}");
 }
 
 /// Lines where a hostile value (`$(touch pwned)`, `$(rm -rf ~)`) appears outside
@@ -139,4 +140,91 @@ fn hostile_values_are_quoted_or_refused() {
     bad.paths.log_dir = "/var/log/my logs".into();
     let e = render(&bad, "qsiprep", &[]).unwrap_err().to_string();
     assert!(e.contains("cannot go on an #SBATCH line"), "{e}");
+}
+
+/// The `apptainer run` line of a script, split as the shell would (variables kept as text).
+fn apptainer_line(script: &str) -> Vec<String> {
+    let line = script.lines().find(|l| l.contains(" run --cleanenv --containall ")).expect("an apptainer line");
+    shlex::split(line).expect("the apptainer line parses as shell words")
+}
+
+/// Container paths a command line makes visible: `--bind` destinations plus the
+/// scratch-backed /tmp, /var/tmp and $HOME.
+fn visible_and_tool_args(words: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut binds = vec![];
+    let mut i = 2; // after `apptainer run`
+    while i < words.len() {
+        let w = &words[i];
+        match w.as_str() {
+            "--bind" => {
+                let spec = &words[i + 1];
+                let mut parts = spec.split(':');
+                let src = parts.next().unwrap_or_default().to_string();
+                binds.push(parts.next().map_or(src, String::from));
+                i += 2;
+            }
+            "--env" | "--workdir" => i += 2,
+            _ if w.starts_with('-') || w.starts_with("${") => i += 1,
+            _ => return (binds, words[i + 1..].to_vec()),
+        }
+    }
+    panic!("no image in {words:?}");
+}
+
+fn inside(path: &str, binds: &[String]) -> bool {
+    binds.iter().any(|b| path == b || path.starts_with(&format!("{b}/")))
+}
+
+#[test]
+fn every_path_a_tool_is_given_is_bound_in_the_container() {
+    let cfg = config("/data", "apptainer");
+    for def in STAGES {
+        let s = render(&cfg, def.name, &[]).unwrap();
+        let (binds, args) = visible_and_tool_args(&apptainer_line(&s));
+        let mut paths: Vec<&str> = vec![];
+        for a in &args {
+            if a.starts_with('/') {
+                paths.push(a);
+            } else if let Some((_, p)) = a.split_once('=').filter(|(_, p)| p.starts_with('/')) {
+                paths.push(p);
+            }
+        }
+        assert!(paths.len() >= 2, "{}: {args:?}", def.name);
+        for p in paths {
+            assert!(inside(p, &binds), "{}: {p} is not bound ({binds:?})", def.name);
+        }
+        let words = apptainer_line(&s);
+        let tf = words.iter().find(|w| w.starts_with("TEMPLATEFLOW_HOME="));
+        assert_eq!(tf.is_some(), def.requires.templateflow, "{}: TemplateFlow passed where needed", def.name);
+        if let Some(tf) = tf {
+            assert!(inside(&tf["TEMPLATEFLOW_HOME=".len()..], &binds), "{}", def.name);
+        }
+        assert!(words.contains(&"--workdir".to_string()), "{}: /tmp and $HOME on disk", def.name);
+    }
+    let recon = render(&cfg, "qsirecon", &[]).unwrap();
+    let words = apptainer_line(&recon);
+    for bound in
+        ["/opt/fs/license.txt:/opt/fs/license.txt:ro", "/fs/subjects:/fs/subjects:ro", "/ref/atlases:/ref/atlases:ro"]
+    {
+        assert!(words.iter().any(|w| w == bound), "qsirecon binds {bound}: {words:?}");
+    }
+    let prep = apptainer_line(&render(&cfg, "qsiprep", &[]).unwrap());
+    assert!(
+        prep.iter().any(|w| w == "/etc/nf/eddy.json:/etc/nf/eddy.json:ro"),
+        "relative option paths resolved: {prep:?}"
+    );
+}
+
+#[test]
+fn gpu_selection_survives_cleanenv_and_scratch_expands_job_variables() {
+    let mut cfg = config("/data", "apptainer");
+    let s = render(&cfg, "qsiprep", &[]).unwrap();
+    assert!(s.contains(r#"NF_GPU_ENV=(--env "CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES")"#), "{s}");
+    assert!(s.contains(r#" --nv "${NF_GPU_ENV[@]}" "#), "{s}");
+    let recon = render(&cfg, "qsirecon", &[]).unwrap();
+    assert!(!recon.contains("--nv") && !recon.contains("NF_GPU_ENV"), "no GPUs asked: {recon}");
+    assert!(s.contains("NF_SCRATCH=/scratch/work/scratch/nf-qsiprep-sub-0042-run7\n"), "{s}");
+    cfg.paths.scratch = Some("${SLURM_TMPDIR}/my nf".into());
+    let s = render(&cfg, "qsiprep", &[]).unwrap();
+    assert!(s.contains(r#"NF_SCRATCH="${SLURM_TMPDIR}"'/my nf/nf-qsiprep-sub-0042-run7'"#), "{s}");
 }

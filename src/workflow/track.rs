@@ -248,7 +248,13 @@ fn missing_outputs(
         Some(id) => Some(store.session(id)?.session_label),
         None => None,
     };
-    Ok(outputs::missing(cfg, def, &subject.participant_label, session.as_deref(), since))
+    let mut covered = vec![];
+    for id in super::snapshot::ids(&run.covered_session_ids) {
+        covered.push(store.session(id)?.session_label);
+    }
+    let unit =
+        outputs::Unit { participant: &subject.participant_label, session: session.as_deref(), covered: &covered };
+    Ok(outputs::missing(cfg, def, &unit, since))
 }
 
 /// Cancels live runs downstream of runs that ended without success (transitively),

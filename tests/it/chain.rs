@@ -1,7 +1,7 @@
 //! The chain on the real local Slurm: one tick submits bids_conversion → qsiprep →
 //! qsirecon → qsiparc with afterok; tracking brings every run to its end.
 
-use crate::support::chain::{ChainOpts, find, runs, site, ticks};
+use crate::support::chain::{ChainOpts, RECON_SUFFIX, Runtime, find, runs, site, ticks};
 use crate::support::db::TestDb;
 use neuroflow::synth::Manufacturer;
 use std::process::Command;
@@ -16,9 +16,9 @@ fn squeue_dependencies(job_ids: &[u64]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn end_to_end(db: TestDb) {
+fn end_to_end(db: TestDb, runtime: Runtime) {
     let started = Instant::now();
-    let site = site(db, &ChainOpts { real_heudiconv: true, ..Default::default() });
+    let site = site(db, &ChainOpts { real_heudiconv: true, runtime, ..Default::default() });
     site.add_session("20240115_1430", Manufacturer::Siemens);
     site.add_session("20240116_0900", Manufacturer::Ge);
     site.set_mapping(&[("20240115_1430", "1"), ("20240116_0900", "2")]);
@@ -75,8 +75,23 @@ fn end_to_end(db: TestDb) {
     // And the BIDS validator (PyPI bids-validator-deno, offline) accepts it.
     let v = Command::new(crate::support::chain::venv().join("bin/bids-validator-deno")).arg(&bids).output().unwrap();
     assert!(v.status.success(), "BIDS validator rejects the tree:\n{}", String::from_utf8_lossy(&v.stdout));
+    // What each tool wrote where the real one writes it.
+    let d = site.root().join("derivatives");
+    for (sub, ses) in [("0001", "202401151430"), ("0002", "202401160900")] {
+        for dir in [
+            format!("qsiprep/sub-{sub}/ses-{ses}/dwi"),
+            format!("qsirecon/derivatives/qsirecon-{RECON_SUFFIX}/sub-{sub}/ses-{ses}/dwi"),
+            format!("qsiparc/sub-{sub}/ses-{ses}/dwi/atlas-4S156Parcels"),
+        ] {
+            assert!(!walk(&d.join(&dir)).is_empty(), "{runtime:?}: nothing in {dir}");
+        }
+    }
+    // Each job's scratch is gone, and so are the work directories of units that succeeded.
+    let work = site.root().join("work");
+    assert!(walk(&work.join("scratch")).is_empty(), "scratch left behind: {:?}", walk(&work.join("scratch")));
+    assert!(walk(&work.join("runs")).is_empty(), "work dirs left after success: {:?}", walk(&work.join("runs")));
     eprintln!(
-        "end-to-end: {} ticks ({} with --sync), {:.1} s wall, slurm calls per tick {:?}",
+        "end-to-end ({runtime:?}): {} ticks ({} with --sync), {:.1} s wall, slurm calls per tick {:?}",
         1 + later.len(),
         later.len(),
         started.elapsed().as_secs_f64(),
@@ -84,9 +99,11 @@ fn end_to_end(db: TestDb) {
     );
 }
 
+/// Files below `dir` (none when it does not exist).
 fn walk(dir: &std::path::Path) -> Vec<String> {
     let mut out = vec![];
-    for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for e in entries {
         let p = e.unwrap().path();
         if p.is_dir() {
             out.extend(walk(&p));
@@ -98,13 +115,13 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
 }
 
 #[test]
-fn end_to_end_on_sqlite() {
-    end_to_end(TestDb::sqlite());
+fn end_to_end_in_apptainer_on_sqlite() {
+    end_to_end(TestDb::sqlite(), Runtime::Apptainer);
 }
 
 #[test]
-fn end_to_end_on_postgres() {
-    end_to_end(TestDb::postgres());
+fn end_to_end_native_on_postgres() {
+    end_to_end(TestDb::postgres(), Runtime::Native);
 }
 
 #[test]
@@ -129,6 +146,10 @@ fn a_failing_stage_cancels_downstream_retries_then_needs_a_human() {
         (recon["status"].as_str(), recon["attempt"].as_i64(), recon["cause"].as_str()),
         (Some("failed"), Some(2), Some("nonzero_exit"))
     );
+    // QSIRecon writes its report "in finally", even after the crash: it proves nothing.
+    let report =
+        site.root().join(format!("derivatives/qsirecon/derivatives/qsirecon-{RECON_SUFFIX}/sub-0002_ses-F2.html"));
+    assert!(report.is_file(), "the crashed run's report exists: {}", report.display());
     let history = runs(&site, true);
     let recon_all = find(&history, "qsirecon", "0002");
     assert_eq!(recon_all.len(), 2, "two attempts recorded");
@@ -168,9 +189,8 @@ fn out_of_memory_is_retried_with_more_memory() {
     assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
 }
 
-#[test]
-fn a_new_session_of_a_finished_subject_reruns_qsiprep_and_downstream() {
-    let site = site(TestDb::postgres(), &ChainOpts::default());
+fn gains_a_session(db: TestDb, runtime: Runtime) {
+    let site = site(db, &ChainOpts { runtime, ..Default::default() });
     site.add_session("R1", Manufacturer::Siemens);
     site.set_mapping(&[("R1", "9")]);
     assert!(site.nf().args(["workflow", "run", "--sync"]).output().unwrap().status.success());
@@ -202,6 +222,73 @@ fn a_new_session_of_a_finished_subject_reruns_qsiprep_and_downstream() {
     assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
     let covered = std::fs::read_to_string(site.root().join("derivatives/qsiprep/sub-0009/sessions.txt")).unwrap();
     assert_eq!(covered.trim(), "ses-R1,ses-R2");
+    // QSIParc re-ran over its own earlier outputs (--force) and they are this run's.
+    let calls = std::fs::read_to_string(site.root().join("derivatives/qsiparc/.standin-calls.log")).unwrap();
+    assert_eq!(calls.lines().filter(|l| l.contains("-s R1 force=1")).count(), 2, "{calls}");
+}
+
+#[test]
+fn a_new_session_of_a_finished_subject_reruns_qsiprep_and_downstream_native_postgres() {
+    gains_a_session(TestDb::postgres(), Runtime::Native);
+}
+
+#[test]
+fn a_new_session_of_a_finished_subject_reruns_qsiprep_and_downstream_in_apptainer() {
+    gains_a_session(TestDb::sqlite(), Runtime::Apptainer);
+}
+
+#[test]
+fn qsiprep_is_told_exactly_which_sessions_it_covers() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("X1", Manufacturer::Siemens);
+    site.set_mapping(&[("X1", "5")]);
+    // A session folder that neuroflow never registered (removed from the mapping, or
+    // withdrawn) is still in the BIDS tree.
+    let stray = site.root().join("bids/sub-0005/ses-OLD/dwi");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join("sub-0005_ses-OLD_dwi.nii.gz"), "x").unwrap();
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let covered = std::fs::read_to_string(site.root().join("derivatives/qsiprep/sub-0005/sessions.txt")).unwrap();
+    assert_eq!(covered.trim(), "ses-X1", "--session-id keeps QSIPrep to the covered sessions");
+    assert!(!site.root().join("derivatives/qsiprep/sub-0005/ses-OLD").exists());
+}
+
+#[test]
+fn a_retry_resumes_in_the_units_work_directory() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("W1", Manufacturer::Ge);
+    site.set_mapping(&[("W1", "3")]);
+    let out =
+        site.nf().env("NF_STANDIN_FAIL_ONCE", "qsiprep:0003").args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let history = runs(&site, true);
+    let prep = find(&history, "qsiprep", "0003");
+    assert_eq!(prep.len(), 2, "{prep:?}");
+    assert_eq!((prep[0]["status"].as_str(), prep[1]["status"].as_str()), (Some("failed"), Some("completed")));
+    let log = std::fs::read_to_string(prep[1]["stdout"].as_str().unwrap()).unwrap();
+    assert!(log.contains("resuming from the cache"), "the retry found the first attempt's work: {log}");
+    assert!(!site.root().join("work/runs/qsiprep/nf-qsiprep-sub-0003").exists(), "removed after success");
+}
+
+#[test]
+fn keep_work_keeps_the_work_directory() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    let cfg = std::fs::read_to_string(site.config()).unwrap();
+    std::fs::write(
+        site.config(),
+        cfg.replace(
+            "    options: {output_resolution: 2}\n",
+            "    options: {output_resolution: 2}\n    keep_work: true\n",
+        ),
+    )
+    .unwrap();
+    site.add_session("K1", Manufacturer::Ge);
+    site.set_mapping(&[("K1", "4")]);
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(site.root().join("work/runs/qsiprep/nf-qsiprep-sub-0004/qsiprep_26_0_wf").is_dir());
+    assert!(!site.root().join("work/runs/qsirecon/nf-qsirecon-sub-0004-ses-K1").exists(), "only where asked");
 }
 
 #[test]
@@ -263,7 +350,10 @@ fn exit_0_without_outputs_is_a_failure() {
     assert_eq!((recon["slurm_state"].as_str(), recon["exit_code"].as_i64()), (Some("COMPLETED"), Some(0)), "{recon}");
     assert_eq!((recon["status"].as_str(), recon["cause"].as_str()), (Some("failed"), Some("outputs_missing")));
     let msg = recon["message"].as_str().unwrap();
-    assert!(msg.starts_with("outputs missing: ") && msg.contains("qsirecon-MRtrix3/sub-0091_ses-O1.html"), "{msg}");
+    assert!(
+        msg.starts_with("outputs missing: ") && msg.contains(&format!("qsirecon-{RECON_SUFFIX}/sub-0091/ses-O1/dwi")),
+        "{msg}"
+    );
     // qsiparc started (afterok was satisfied) and found nothing: cancelled for its upstream, no attempt used.
     let parc = find(&rows, "qsiparc", "0091")[0];
     assert_eq!((parc["cause"].as_str(), parc["attempt"].as_i64()), (Some("upstream_failed"), Some(1)), "{parc}");

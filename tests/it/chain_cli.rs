@@ -7,6 +7,31 @@ use neuroflow::synth::Manufacturer;
 use std::os::unix::fs::PermissionsExt;
 
 #[test]
+fn a_qsirecon_without_a_licence_is_refused_before_anything_runs() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("L1", Manufacturer::Siemens);
+    site.set_mapping(&[("L1", "61")]);
+    let cfg = std::fs::read_to_string(site.config()).unwrap();
+    let licence = site.root().join("license.txt");
+    let line = format!("  fs_license: {}\n", licence.display());
+    std::fs::write(site.config(), cfg.replace(&line, "")).unwrap();
+    for args in [&["config", "check"][..], &["workflow", "run"]] {
+        let out = site.nf().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("`containers.fs_license`") && err.contains("qsirecon refuses to start"), "{err}");
+    }
+    // Named but missing: the file itself is checked.
+    std::fs::write(site.config(), &cfg).unwrap();
+    std::fs::remove_file(&licence).unwrap();
+    let out = site.nf().args(["config", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read the FreeSurfer licence") && err.contains("license.txt"), "{err}");
+    assert!(runs(&site, true).is_empty(), "nothing was submitted");
+}
+
+#[test]
 fn render_prints_the_script_and_site_templates_override_it() {
     let site = site(TestDb::sqlite(), &ChainOpts::default());
     site.add_session("T1", Manufacturer::Siemens);

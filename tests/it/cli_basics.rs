@@ -19,6 +19,13 @@ fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// What the starter configuration names on disk and a site provides: a FreeSurfer
+/// licence and a TemplateFlow cache.
+fn provide_site_files(site: &Path) {
+    std::fs::write(site.join("license.txt"), "someone@example.org\n").unwrap();
+    std::fs::create_dir_all(site.join("templateflow")).unwrap();
+}
+
 #[test]
 fn init_writes_a_valid_starter_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
@@ -28,6 +35,15 @@ fn init_writes_a_valid_starter_and_refuses_to_overwrite() {
     let out = nf(dir.path()).args(["init", "site"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    // Until the site puts its FreeSurfer licence where the config says, check refuses.
+    let out = nf(dir.path()).args(["--config", "site/neuroflow.yaml", "config", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("`containers.fs_license`") && stderr(&out).contains("license.txt"),
+        "{}",
+        stderr(&out)
+    );
+    provide_site_files(&dir.path().join("site"));
     let out = nf(dir.path())
         .args(["--config", "site/neuroflow.yaml", "config", "check", "--format", "json"])
         .output()
@@ -44,6 +60,7 @@ fn init_writes_a_valid_starter_and_refuses_to_overwrite() {
 fn config_is_found_through_the_environment_and_the_working_dir() {
     let dir = tempfile::tempdir().unwrap();
     nf(dir.path()).args(["init"]).assert().success();
+    provide_site_files(dir.path());
     nf(dir.path()).args(["config", "check"]).assert().success();
     let elsewhere = tempfile::tempdir().unwrap();
     nf(elsewhere.path())

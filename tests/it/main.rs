@@ -2,6 +2,7 @@
 //! The one integration-test binary: end-to-end tests of the built `neuroflow`
 //! against real SQLite, PostgreSQL and Slurm.
 
+mod apptainer_standin;
 mod chain;
 mod chain_cli;
 mod cli_basics;

@@ -4,7 +4,7 @@
 use super::db::TestDb;
 use super::site::Site;
 use serde_json::Value;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub fn standins() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/standins")
@@ -17,8 +17,17 @@ pub fn venv() -> PathBuf {
     v
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Runtime {
+    /// Each tool as a plain command.
+    Native,
+    /// Each tool inside its "image" through the bubblewrap Apptainer stand-in.
+    Apptainer,
+}
+
 pub struct ChainOpts {
     pub real_heudiconv: bool,
+    pub runtime: Runtime,
     pub qsiprep_mem_gb: f64,
     pub max_attempts: u32,
     pub bids_max_concurrent: u32,
@@ -30,6 +39,7 @@ impl Default for ChainOpts {
     fn default() -> Self {
         ChainOpts {
             real_heudiconv: false,
+            runtime: Runtime::Native,
             qsiprep_mem_gb: 0.5,
             max_attempts: 2,
             bids_max_concurrent: 8,
@@ -39,57 +49,106 @@ impl Default for ChainOpts {
     }
 }
 
-/// A site whose pipelines run natively on the local cluster.
+/// The recon spec the chain tests use: built in, no FreeSurfer outputs needed; QSIRecon
+/// writes it to `derivatives/qsirecon-DSIStudio/`.
+pub const RECON_SUFFIX: &str = "DSIStudio";
+
+/// Writes a stand-in "SIF" (tests/fixtures/standins/apptainer says the format).
+fn image(dir: &Path, name: &str, runscript: &str, contains: &[String], env: &[&str]) -> String {
+    let mut text = format!("#!neuroflow-standin-sif\nrunscript: {runscript}\n");
+    for c in contains {
+        text.push_str(&format!("contains: {c}\n"));
+    }
+    for e in env {
+        text.push_str(&format!("env: {e}\n"));
+    }
+    let path = dir.join(format!("{name}.sif"));
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// How a stage's tool is started: `runtime: native` + command, or an image.
+fn tool(runtime: Runtime, dir: &Path, name: &str, command: &str, contains: &[String], env: &[&str]) -> String {
+    match runtime {
+        Runtime::Native => format!("runtime: native\n    command: {command}"),
+        Runtime::Apptainer => format!("image: {}", image(dir, name, command, contains, env)),
+    }
+}
+
+/// A site whose pipelines run on the local cluster with stand-in tools.
 pub fn site(db: TestDb, o: &ChainOpts) -> Site {
+    let site = Site::new(db, "");
+    let root = site.root().to_path_buf();
     let s = standins().display().to_string();
+    let images = root.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    // A FreeSurfer licence and a pre-filled TemplateFlow cache, as a site has them.
+    std::fs::write(root.join("license.txt"), "neuroflow@example.org\n12345\n").unwrap();
+    std::fs::create_dir_all(root.join("templateflow/tpl-MNI152NLin2009cAsym")).unwrap();
     let (heudiconv, setup) = if o.real_heudiconv {
         let v = venv().display().to_string();
-        (format!("{v}/bin/heudiconv"), format!("['export PATH={v}/bin:$PATH', 'export NO_ET=1']"))
+        let cmd = format!("{v}/bin/heudiconv");
+        let path = format!("PATH={v}/bin:/usr/local/bin:/usr/bin:/bin");
+        // The image holds the venv and the Python it was made from.
+        let python = std::fs::canonicalize(venv().join("bin/python3")).unwrap();
+        let prefix = python.parent().and_then(Path::parent).unwrap().display().to_string();
+        let t = tool(o.runtime, &images, "heudiconv", &cmd, &[v.clone(), prefix], &[&path, "NO_ET=1"]);
+        (t, format!("['export PATH={v}/bin:$PATH', 'export NO_ET=1']"))
     } else {
-        (format!("{s}/heudiconv"), "[]".to_string())
+        (
+            tool(o.runtime, &images, "heudiconv", &format!("{s}/heudiconv"), std::slice::from_ref(&s), &[]),
+            "[]".to_string(),
+        )
     };
+    let tool = |name: &str| tool(o.runtime, &images, name, &format!("{s}/{name}"), std::slice::from_ref(&s), &[]);
     let yaml = format!(
         r#"mapping: {{csv_file: mapping.csv}}
 discovery: {{stability_minutes: 0}}
 slurm: {{partition: debug, poll_interval_seconds: 1, max_live_jobs: {live}}}
+containers:
+  apptainer: {s}/apptainer
+  fs_license: {root}/license.txt
+  templateflow_home: {root}/templateflow
 pipelines:
   bids_conversion:
-    runtime: native
-    command: {heudiconv}
+    {heudiconv}
     setup: {setup}
     resources: {{cpus: 1, mem_gb: 1, time: 10}}
     max_concurrent: {bmc}
     max_attempts: {att}
   qsiprep:
-    runtime: native
-    command: {s}/qsiprep
+    {prep}
     resources: {{cpus: 2, mem_gb: {qmem}, time: 10}}
     max_concurrent: 8
     max_attempts: {att}
     retry: {{mem_factor: 2, max_mem_gb: 2}}
     options: {{output_resolution: 2}}
   qsirecon:
-    runtime: native
-    command: {s}/qsirecon
+    {recon}
     resources: {{cpus: 1, mem_gb: 0.5, time: 10}}
     max_concurrent: {rmc}
     max_attempts: {att}
-    options: {{recon_spec: mrtrix_multishell_msmt_ACT-hsvs, recon_suffixes: [MRtrix3], atlases: [4S156Parcels]}}
+    options: {{recon_spec: dsi_studio_gqi, atlases: [4S156Parcels], datasets: {{atlaspack: {root}/atlases}}}}
   qsiparc:
-    runtime: native
-    command: {s}/qsiparc
+    {parc}
     resources: {{cpus: 1, mem_gb: 0.5, time: 10}}
     max_concurrent: 8
     max_attempts: {att}
     options: {{atlases: [4S156Parcels]}}
 "#,
+        root = root.display(),
         live = o.max_live_jobs,
         bmc = o.bids_max_concurrent,
         rmc = o.qsirecon_max_concurrent,
         att = o.max_attempts,
         qmem = o.qsiprep_mem_gb,
+        prep = tool("qsiprep"),
+        recon = tool("qsirecon"),
+        parc = tool("qsiparc"),
     );
-    let site = Site::new(db, &yaml);
+    std::fs::create_dir_all(root.join("atlases")).unwrap();
+    let base = std::fs::read_to_string(site.config()).unwrap();
+    std::fs::write(site.config(), base + &yaml).unwrap();
     site.set_mapping(&[]);
     site
 }

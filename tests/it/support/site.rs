@@ -23,7 +23,12 @@ protocol:
 impl Site {
     /// A site whose config is the given sections plus paths, database and protocol.
     pub fn new(db: TestDb, sections: &str) -> Site {
-        let dir = tempfile::tempdir().expect("temp dir");
+        // NEUROFLOW_TEST_KEEP=1 keeps the site (config, logs, outputs) for a post-mortem.
+        let dir = tempfile::Builder::new()
+            .prefix("nf-site-")
+            .disable_cleanup(std::env::var_os("NEUROFLOW_TEST_KEEP").is_some())
+            .tempdir()
+            .expect("temp dir");
         let site = Site { dir, db };
         std::fs::create_dir_all(site.incoming()).unwrap();
         let root = site.root().display().to_string();
