@@ -307,15 +307,18 @@ fn next_attempt(r: &RunView, refs: &[UpstreamRef], pol: &StagePolicy) -> Result<
     }
     match (r.status, r.cause) {
         (RunStatus::Completed, _) => Err(Outcome::Done),
-        (RunStatus::Cancelled, Some(C::UpstreamFailed | C::SubmitInterrupted)) => {
-            Ok((r.attempt, "resubmit after cancellation".into(), r.request.clone()))
-        }
+        (RunStatus::Cancelled, Some(C::UpstreamFailed | C::SubmitInterrupted)) => Ok((
+            r.attempt,
+            "resubmit after cancellation".into(),
+            r.request.next_attempt(None, &pol.pipeline, &pol.base),
+        )),
         (RunStatus::Cancelled, _) => Err(Outcome::NeedsHuman("cancelled outside neuroflow".into())),
         (_, Some(C::SubmitRejected)) => Err(Outcome::NeedsHuman("sbatch rejected the job".into())),
         (RunStatus::Failed | RunStatus::Lost, cause) if r.attempt < pol.max_attempts => {
             let cause = cause.unwrap_or(C::Lost);
-            // Keep what earlier retries grew; grow more after OOM/TIMEOUT.
-            let request = r.request.grown(cause, &pol.pipeline);
+            // Keep what earlier retries grew; grow more after OOM/TIMEOUT; take a raise
+            // in the configuration.
+            let request = r.request.next_attempt(Some(cause), &pol.pipeline, &pol.base);
             Ok((r.attempt + 1, format!("retry after {cause}"), request))
         }
         (status, cause) => Err(Outcome::NeedsHuman(format!(

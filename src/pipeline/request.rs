@@ -52,6 +52,19 @@ impl Request {
         next
     }
 
+    /// The request of the next attempt: the current configuration (`current`), with
+    /// memory and time at least what this attempt asked for, grown after
+    /// OUT_OF_MEMORY / TIMEOUT. A site that raised `mem_gb` after an OOM gets the
+    /// raise; earlier growth is never lost.
+    pub fn next_attempt(&self, cause: Option<FailureCause>, p: &Pipeline, current: &Request) -> Request {
+        let grown = cause.map_or_else(|| self.clone(), |c| self.grown(c, p));
+        Request {
+            mem_mb: grown.mem_mb.max(current.mem_mb),
+            time_minutes: grown.time_minutes.max(current.time_minutes),
+            ..current.clone()
+        }
+    }
+
     /// Slurm's `D-HH:MM:SS` for `--time`.
     pub fn time_text(&self) -> String {
         crate::config::WallTime { minutes: self.time_minutes }.slurm()
@@ -81,6 +94,25 @@ mod tests {
         for same in [FailureCause::NodeFailure, FailureCause::Preempted, FailureCause::NonzeroExit] {
             assert_eq!(base.grown(same, &p), base);
         }
+    }
+
+    #[test]
+    fn a_retry_takes_the_larger_of_the_grown_request_and_the_current_configuration() {
+        let p = pipeline("retry: {mem_factor: 1.5, time_factor: 2}\n");
+        let old = Request { mem_mb: 256, ..Request::from_config(&p, &SlurmSection::default()) };
+        // After an OOM at 256 MB the site raised mem_gb to 2: the retry gets 2048, not 384.
+        let raised = Request { mem_mb: 2048, ..old.clone() };
+        let next = old.next_attempt(Some(FailureCause::OutOfMemory), &p, &raised);
+        assert_eq!(next.mem_mb, 2048);
+        // Without a raise, the growth stands; lowering the config never undoes it.
+        assert_eq!(old.next_attempt(Some(FailureCause::OutOfMemory), &p, &old).mem_mb, 384);
+        let lowered = Request { mem_mb: 128, time_minutes: 30, ..old.clone() };
+        let t = old.next_attempt(Some(FailureCause::Timeout), &p, &lowered);
+        assert_eq!((t.mem_mb, t.time_minutes), (256, 120));
+        // Everything else follows the current configuration (e.g. a new partition).
+        let moved = Request { partition: Some("long".into()), cpus: 4, ..old.clone() };
+        let n = old.next_attempt(None, &p, &moved);
+        assert_eq!((n.partition.as_deref(), n.cpus, n.mem_mb), (Some("long"), 4, 256));
     }
 
     #[test]

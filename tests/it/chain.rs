@@ -228,6 +228,29 @@ fn gains_a_session(db: TestDb, runtime: Runtime) {
 }
 
 #[test]
+fn a_retry_after_oom_takes_a_memory_raise_from_the_configuration() {
+    let opts = ChainOpts { qsiprep_mem_gb: 0.25, max_attempts: 1, ..Default::default() };
+    let site = site(TestDb::sqlite(), &opts);
+    site.add_session("N1", Manufacturer::Philips);
+    site.set_mapping(&[("N1", "8")]);
+    let oom = |site: &crate::support::site::Site| {
+        site.nf().env("NF_STANDIN_OOM", "qsiprep:700").args(["workflow", "run", "--sync"]).output().unwrap()
+    };
+    assert_eq!(oom(&site).status.code(), Some(1), "the only attempt died of OOM: a person must act");
+    // The person raises mem_gb to 1 (and allows a second attempt). Growing the old
+    // request (256 MB x 2 = 512 MB) would die again; the retry must take the raise.
+    let cfg = std::fs::read_to_string(site.config()).unwrap();
+    let cfg = cfg.replace("cpus: 2, mem_gb: 0.25", "cpus: 2, mem_gb: 1").replace("max_attempts: 1", "max_attempts: 2");
+    std::fs::write(site.config(), cfg).unwrap();
+    let out = oom(&site);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let prep = runs(&site, true).into_iter().filter(|r| r["stage"] == "qsiprep").collect::<Vec<_>>();
+    assert_eq!(prep.len(), 2, "{prep:?}");
+    assert_eq!((prep[0]["req_mem_mb"].as_i64(), prep[0]["cause"].as_str()), (Some(256), Some("out_of_memory")));
+    assert_eq!((prep[1]["req_mem_mb"].as_i64(), prep[1]["status"].as_str()), (Some(1024), Some("completed")));
+}
+
+#[test]
 fn a_new_session_of_a_finished_subject_reruns_qsiprep_and_downstream_native_postgres() {
     gains_a_session(TestDb::postgres(), Runtime::Native);
 }
