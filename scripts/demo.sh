@@ -79,7 +79,7 @@ cp "$DEMO/all-sessions.csv" "$DEMO/mapping.csv"
 "$NF" runs list --all --stage qsiprep
 
 step "what the chain wrote"
-(cd "$DEMO" && find bids derivatives \( -name '*.nii.gz' -o -name '*.html' -o -name '*.csv' \) -print | sort | sed -n '1,40p')
+(cd "$DEMO" && find bids derivatives \( -name '*.nii.gz' -o -name '*.html' -o -name '*.tsv' \) -print | sort | sed -n '1,40p')
 
 step "every run completed?"
 "$NF" runs list --format json | python3 -c '

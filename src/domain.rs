@@ -8,13 +8,22 @@ use std::str::FromStr;
 pub enum DomainError {
     #[error("invalid {kind} label {value:?}: BIDS labels may only hold letters and digits ([A-Za-z0-9]+)")]
     InvalidLabel { kind: &'static str, value: String },
+    #[error("{kind} label {value:?} is longer than {MAX_LABEL_LEN} characters; shorten the ScanID or subject code")]
+    TooLong { kind: &'static str, value: String },
     #[error("unknown {kind} {value:?} (expected one of: {expected})")]
     UnknownName { kind: &'static str, value: String, expected: String },
 }
 
+/// The longest participant or session label neuroflow accepts (docs/configuration.md):
+/// labels become parts of file, directory and job names.
+pub const MAX_LABEL_LEN: usize = 64;
+
 fn check_label(kind: &'static str, value: &str) -> Result<(), DomainError> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(DomainError::InvalidLabel { kind, value: value.to_string() });
+    }
+    if value.len() > MAX_LABEL_LEN {
+        return Err(DomainError::TooLong { kind, value: value.to_string() });
     }
     Ok(())
 }

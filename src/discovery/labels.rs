@@ -11,13 +11,19 @@ pub fn participant_label(code: &str, pad: u8) -> Result<ParticipantLabel, Domain
     } else {
         cleaned
     };
-    ParticipantLabel::new(padded).map_err(|_| DomainError::InvalidLabel { kind: "participant", value: code.into() })
+    ParticipantLabel::new(padded).map_err(|e| match e {
+        DomainError::InvalidLabel { kind, .. } => DomainError::InvalidLabel { kind, value: code.into() },
+        other => other,
+    })
 }
 
 /// Session label from a ScanID: separators removed (`20240115_1430` → `202401151430`).
 pub fn session_label(scan_id: &str) -> Result<SessionLabel, DomainError> {
     let cleaned: String = scan_id.chars().filter(char::is_ascii_alphanumeric).collect();
-    SessionLabel::new(cleaned).map_err(|_| DomainError::InvalidLabel { kind: "session", value: scan_id.into() })
+    SessionLabel::new(cleaned).map_err(|e| match e {
+        DomainError::InvalidLabel { kind, .. } => DomainError::InvalidLabel { kind, value: scan_id.into() },
+        other => other,
+    })
 }
 
 #[cfg(test)]
@@ -36,5 +42,9 @@ mod tests {
         assert_eq!(session_label("20240115_1430").unwrap().as_str(), "202401151430");
         assert_eq!(session_label("a b$(x)").unwrap().as_str(), "abx");
         assert!(session_label("--").is_err());
+        let long = "9".repeat(65);
+        let e = session_label(&long).unwrap_err().to_string();
+        assert!(e.contains("longer than 64 characters"), "{e}");
+        assert!(participant_label(&"7".repeat(64), 4).is_ok());
     }
 }

@@ -101,12 +101,23 @@ fn text(p: &Path) -> String {
     p.display().to_string()
 }
 
-/// `nf-qsiprep-sub-0042` / `nf-qsirecon-sub-0042-ses-1`.
+/// Longest job name; script, log, work and scratch names add at most ~30 bytes to it,
+/// well within a file name's 255.
+pub const MAX_JOB_NAME: usize = 96;
+
+/// `nf-qsiprep-sub-0042` / `nf-qsirecon-sub-0042-ses-1`; names longer than
+/// MAX_JOB_NAME keep their start and end in a stable hash of the whole.
 pub fn job_name(stage: &str, participant: &ParticipantLabel, session: Option<&SessionLabel>) -> String {
-    match session {
+    let full = match session {
         Some(s) => format!("nf-{stage}-{}-{}", participant.entity(), s.entity()),
         None => format!("nf-{stage}-{}", participant.entity()),
+    };
+    if full.len() <= MAX_JOB_NAME {
+        return full;
     }
+    use sha2::Digest;
+    let hash: String = sha2::Sha256::digest(full.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("{}-{hash}", &full[..MAX_JOB_NAME - hash.len() - 1])
 }
 
 /// Where a run's script and logs go (`%j` is Slurm's job id).
@@ -194,5 +205,26 @@ pub fn context(
             keep_work: pipe.keep_work,
         },
         options: pipe.template_options(def),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_names_stay_short_and_stable_whatever_the_labels() {
+        let p = ParticipantLabel::new("0042").unwrap();
+        let s = SessionLabel::new("202401151430").unwrap();
+        assert_eq!(job_name("qsirecon", &p, Some(&s)), "nf-qsirecon-sub-0042-ses-202401151430");
+        let long_p = ParticipantLabel::new("P".repeat(64)).unwrap();
+        let (a, b) = (SessionLabel::new("A".repeat(64)).unwrap(), SessionLabel::new("B".repeat(64)).unwrap());
+        let na = job_name("bids_conversion", &long_p, Some(&a));
+        assert_eq!(na.len(), MAX_JOB_NAME);
+        assert_eq!(na, job_name("bids_conversion", &long_p, Some(&a)), "stable");
+        assert_ne!(na, job_name("bids_conversion", &long_p, Some(&b)), "distinct units stay distinct");
+        assert!(na.starts_with("nf-bids_conversion-sub-PPPP"), "{na}");
+        let longest = format!("{na}-run{}.sh.tmp", i64::MAX);
+        assert!(longest.len() < 255, "{longest}");
     }
 }

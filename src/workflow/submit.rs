@@ -190,7 +190,10 @@ impl<S: Scheduler> Submitter<'_, S> {
             Err(e) => return self.reject(store, stored.id, &name, &e.to_string(), report),
         };
         let paths = run_paths(self.cfg, run.stage.name, &name, stored.id);
-        write_script(&paths.script, &script, &[&paths.stdout, &paths.stderr])?;
+        if let Err(e) = write_script(&paths.script, &script, &[&paths.stdout, &paths.stderr]) {
+            // This unit needs a person; the others go on.
+            return self.reject(store, stored.id, &name, &format!("cannot prepare the job: {e}"), report);
+        }
         report.slurm_calls += 1;
         match self.slurm.submit(&paths.script).await {
             Ok(sub) => {
