@@ -278,6 +278,22 @@ fn qsiprep_is_told_exactly_which_sessions_it_covers() {
 }
 
 #[test]
+fn slurms_gpu_selection_reaches_the_tool_through_cleanenv() {
+    let site = site(TestDb::sqlite(), &ChainOpts { runtime: Runtime::Apptainer, ..Default::default() });
+    let cfg = std::fs::read_to_string(site.config()).unwrap();
+    let gpu = "resources: {cpus: 2, mem_gb: 0.5, time: 10, gpus: 1, partition: gpu}";
+    std::fs::write(site.config(), cfg.replace("resources: {cpus: 2, mem_gb: 0.5, time: 10}", gpu)).unwrap();
+    site.add_session("G1", Manufacturer::Siemens);
+    site.set_mapping(&[("G1", "6")]);
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Slurm set CUDA_VISIBLE_DEVICES for the job's (fake) GPU; --cleanenv would drop it.
+    let calls = std::fs::read_to_string(site.root().join("derivatives/qsiprep/.standin-calls.log")).unwrap();
+    let cuda = calls.split("cuda=").nth(1).unwrap_or_default().trim();
+    assert!(!cuda.is_empty() && cuda.chars().all(|c| c.is_ascii_digit() || c == ','), "inside the container: {calls}");
+}
+
+#[test]
 fn a_retry_resumes_in_the_units_work_directory() {
     let site = site(TestDb::sqlite(), &ChainOpts::default());
     site.add_session("W1", Manufacturer::Ge);
