@@ -142,13 +142,19 @@ fn final_facts(rec: &AcctRecord) -> JobUpdate {
 }
 
 /// The event a terminal Slurm state means for a run. A run whose upstream failed
-/// is cancelled for that reason whatever became of its own job (no attempt used).
+/// is cancelled for that reason whatever became of its own job (no attempt used):
+/// even a COMPLETED job ran on output neuroflow judged failed (Slurm's afterok only
+/// saw exit 0), so its outputs are not results.
 pub fn terminal_event(state: &JobState, outputs_missing: &[String], upstream_failed: bool) -> (RunEvent, String) {
     use FailureCause as C;
     let failed = |c: C, m: &str| (RunEvent::Failed(c), m.to_string());
     match state {
-        JobState::Completed if outputs_missing.is_empty() => (RunEvent::Succeeded, String::new()),
+        JobState::Completed if upstream_failed => (
+            RunEvent::Cancelled(C::UpstreamFailed),
+            "ran on an upstream run that neuroflow judged failed: its outputs are not counted".into(),
+        ),
         _ if upstream_failed => (RunEvent::Cancelled(C::UpstreamFailed), "upstream run failed".into()),
+        JobState::Completed if outputs_missing.is_empty() => (RunEvent::Succeeded, String::new()),
         JobState::Completed => failed(C::OutputsMissing, &format!("outputs missing: {}", outputs_missing.join(", "))),
         JobState::OutOfMemory => failed(C::OutOfMemory, "out of memory"),
         JobState::Timeout | JobState::Deadline => failed(C::Timeout, "time limit reached"),

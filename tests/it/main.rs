@@ -6,6 +6,7 @@ mod apptainer_standin;
 mod bad_units;
 mod chain;
 mod chain_cli;
+mod changes;
 mod cli_basics;
 mod dicom_real;
 mod intake;
