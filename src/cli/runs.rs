@@ -4,12 +4,10 @@ use super::common;
 use super::output::{self, Format};
 use super::submit::resolve;
 use super::workflow_cmd::{print_tick, slurm};
-use crate::db::{JobUpdate, Run, Store};
-use crate::domain::{FailureCause, JobId};
-use crate::error::{Error, Result};
-use crate::lifecycle::RunEvent;
+use crate::db::{Run, Store};
+use crate::error::Result;
 use crate::pipeline::plan::Filter;
-use crate::slurm::Scheduler;
+use crate::workflow::cancel::{CancelOutcome, cancel_run};
 use crate::workflow::tick::{TickOptions, lock, tick};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -42,8 +40,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Cancel a live run's job (its downstream runs follow next tick).
-    Cancel { id: i64 },
+    /// Cancel a live run's job and its live downstream. Slurm is asked first: a job
+    /// that already ended is recorded as it ended (exit 1, nothing cancelled).
+    Cancel {
+        id: i64,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -157,24 +160,25 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
             print_tick(&report, format);
             return Ok(report.exit);
         }
-        Command::Cancel { id } => {
+        Command::Cancel { id, format } => {
             // Not while a tick may be submitting this very run.
             let _lock = lock(&loaded.config)?;
-            let r = store.run(id)?;
-            let live = r.status.parse::<crate::domain::RunStatus>().is_ok_and(|s| s.is_live());
-            if !live {
-                return Err(Error::Usage(format!("run {id} is {}, not live", r.status)));
+            let outcome = cancel_run(&loaded.config, &mut store, &slurm(&loaded.config), id).await?;
+            match format {
+                Format::Json => output::json(&outcome),
+                Format::Table => match &outcome {
+                    CancelOutcome::Cancelled { downstream, .. } => {
+                        println!("cancelled run {id} and {downstream} live downstream run(s)")
+                    }
+                    CancelOutcome::AlreadyEnded { status, slurm_state, .. } => println!(
+                        "run {id} had already ended ({status}, Slurm {}): nothing cancelled",
+                        slurm_state.as_deref().unwrap_or("-")
+                    ),
+                },
             }
-            if let Some(j) = r.slurm_job_id.and_then(|j| u64::try_from(j).ok()) {
-                slurm(&loaded.config).cancel(&[JobId(j)]).await?;
+            if matches!(outcome, CancelOutcome::AlreadyEnded { .. }) {
+                return Ok(1);
             }
-            store.apply_run_event(
-                id,
-                RunEvent::Cancelled(FailureCause::ByPerson),
-                &JobUpdate::default(),
-                "cancelled with `neuroflow runs cancel`",
-            )?;
-            println!("cancelled run {id}");
         }
     }
     Ok(0)

@@ -312,7 +312,10 @@ fn next_attempt(r: &RunView, refs: &[UpstreamRef], pol: &StagePolicy) -> Result<
             "resubmit after cancellation".into(),
             r.request.next_attempt(None, &pol.pipeline, &pol.base),
         )),
-        (RunStatus::Cancelled, _) => Err(Outcome::NeedsHuman("cancelled outside neuroflow".into())),
+        (RunStatus::Cancelled, Some(C::ByPerson)) => {
+            Err(Outcome::NeedsHuman(format!("cancelled by a person; `neuroflow runs retry {}` runs it again", r.id)))
+        }
+        (RunStatus::Cancelled, _) => Err(Outcome::NeedsHuman("cancelled in Slurm, outside neuroflow".into())),
         (_, Some(C::SubmitRejected)) => Err(Outcome::NeedsHuman("sbatch rejected the job".into())),
         (RunStatus::Failed | RunStatus::Lost, cause) if r.attempt < pol.max_attempts => {
             let cause = cause.unwrap_or(C::Lost);

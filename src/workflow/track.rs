@@ -53,8 +53,23 @@ impl Statuses {
     }
 
     fn upstream_failed(&self, r: &Run) -> bool {
-        upstream_ids(r).any(|id| self.0.get(&id).is_some_and(|s| is_failure(s)))
+        self.failed_upstream(r).is_some()
     }
+
+    /// The first upstream run of `r` that ended without success, with its status.
+    fn failed_upstream(&self, r: &Run) -> Option<(i64, &str)> {
+        upstream_ids(r).find_map(|id| self.0.get(&id).filter(|s| is_failure(s)).map(|s| (id, s.as_str())))
+    }
+}
+
+/// Cancels the live runs downstream of runs that ended without success (e.g. one a
+/// person just cancelled), with one scancel; returns how many.
+pub async fn cancel_downstream_of_ended<S: Scheduler>(store: &mut Store, slurm: &S) -> Result<usize> {
+    let live = store.live_runs()?;
+    let mut statuses = Statuses::load(store, &live)?;
+    let mut report = SyncReport::default();
+    cancel_downstream(store, slurm, &mut statuses, &mut report).await?;
+    Ok(report.cancelled_downstream)
 }
 
 /// Brings every live run up to date with Slurm.
@@ -295,8 +310,17 @@ async fn cancel_downstream<S: Scheduler>(
         slurm.cancel(&ids).await?;
     }
     for r in doomed {
-        let msg = "cancelled by neuroflow: an upstream run failed";
-        store.apply_run_event(r.id, RunEvent::Cancelled(FailureCause::UpstreamFailed), &JobUpdate::default(), msg)?;
+        let why = upstream_ids(r)
+            .find(|u| doomed_ids.contains(u))
+            .map(|u| (u, "cancelled"))
+            .or_else(|| statuses.failed_upstream(r));
+        let msg = match why {
+            Some((u, s)) => format!("cancelled by neuroflow: upstream run {u} is {s}"),
+            None => "cancelled by neuroflow: an upstream run failed".into(),
+        };
+        let msg = msg.as_str();
+        let facts = JobUpdate { slurm_state: job(r).map(|_| "CANCELLED".to_string()), ..Default::default() };
+        store.apply_run_event(r.id, RunEvent::Cancelled(FailureCause::UpstreamFailed), &facts, msg)?;
         statuses.0.insert(r.id, RunStatus::Cancelled.as_str().into());
         tracing::info!(run_id = r.id, stage = %r.stage, job_id = r.slurm_job_id.unwrap_or_default(), "cancelled downstream of a failed run");
         report.cancelled_downstream += 1;

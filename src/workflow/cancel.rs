@@ -1,0 +1,54 @@
+//! A person's cancellation of a run (`neuroflow runs cancel`). Slurm is asked first,
+//! so a job that already ended is recorded as it ended instead of being thrown away;
+//! the run's live downstream goes with it, in one scancel.
+
+use super::track::{cancel_downstream_of_ended, job, sync};
+use crate::config::Config;
+use crate::db::{JobUpdate, Store};
+use crate::domain::{FailureCause, RunStatus};
+use crate::error::{Error, Result};
+use crate::lifecycle::RunEvent;
+use crate::slurm::Scheduler;
+use serde::Serialize;
+
+/// What became of a cancellation.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum CancelOutcome {
+    /// The job was cancelled; so were `downstream` live runs that depended on it.
+    Cancelled { run_id: i64, downstream: usize },
+    /// The job had already ended: recorded as Slurm reported it, nothing cancelled.
+    AlreadyEnded { run_id: i64, status: String, slurm_state: Option<String> },
+}
+
+fn is_live(status: &str) -> bool {
+    status.parse::<RunStatus>().is_ok_and(|s| s.is_live())
+}
+
+/// Cancels run `id` for a person. The caller holds the tick lock.
+pub async fn cancel_run<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, id: i64) -> Result<CancelOutcome> {
+    let run = store.run(id)?;
+    if !is_live(&run.status) {
+        return Err(Error::Usage(format!("run {id} is {}, not live: nothing to cancel", run.status)));
+    }
+    // One squeue (and at most one sacct) brings every live run up to date first.
+    sync(cfg, store, slurm).await?;
+    let run = store.run(id)?;
+    if !is_live(&run.status) {
+        tracing::warn!(run_id = id, status = %run.status, "the job had already ended; nothing cancelled");
+        return Ok(CancelOutcome::AlreadyEnded { run_id: id, status: run.status, slurm_state: run.slurm_state });
+    }
+    if let Some(j) = job(&run) {
+        slurm.cancel(&[j]).await?;
+    }
+    let facts = JobUpdate {
+        slurm_state: job(&run).map(|_| "CANCELLED".to_string()),
+        pending_reason: Some(String::new()),
+        ..Default::default()
+    };
+    let msg = "cancelled by a person (`neuroflow runs cancel`)";
+    store.apply_run_event(id, RunEvent::Cancelled(FailureCause::ByPerson), &facts, msg)?;
+    tracing::info!(run_id = id, stage = %run.stage, job_id = run.slurm_job_id.unwrap_or_default(), "{msg}");
+    let downstream = cancel_downstream_of_ended(store, slurm).await?;
+    Ok(CancelOutcome::Cancelled { run_id: id, downstream })
+}
