@@ -155,6 +155,7 @@ string_enum!(
         SubmitRejected => "submit_rejected",
         SubmitInterrupted => "submit_interrupted",
         UpstreamFailed => "upstream_failed",
+        SessionWithdrawn => "session_withdrawn",
         ByPerson => "by_person",
         SlurmCancelled => "slurm_cancelled",
         Lost => "lost",

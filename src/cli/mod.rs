@@ -92,7 +92,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Db(c) => ok(db_cmd::run(config, c)),
         Command::Doctor(a) => ok(doctor::run(config, a).await),
         Command::Discover(a) => ok(discover::run(config, a)),
-        Command::Sessions(c) => ok(sessions::run(config, c)),
+        Command::Sessions(c) => ok(sessions::run(config, c).await),
         Command::Workflow(c) => workflow_cmd::run(config, c).await,
         Command::Sync { format } => workflow_cmd::sync_only(config, format).await,
         Command::Submit(a) => submit::submit(config, a).await,

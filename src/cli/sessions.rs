@@ -1,11 +1,13 @@
-//! `neuroflow sessions list | show | revalidate`
+//! `neuroflow sessions list | show | exclude | revalidate`
 
 use super::common;
 use super::output::{self, Format};
+use super::workflow_cmd::slurm;
 use crate::db::{IncomingFolder, Session, Subject};
-use crate::discovery::protocol::{SeriesSummary, validate};
+use crate::discovery::protocol::SeriesSummary;
 use crate::domain::IntakeState;
 use crate::error::{Error, Result};
+use crate::workflow::tick::lock;
 use serde::Serialize;
 use std::path::Path;
 use std::str::FromStr;
@@ -30,7 +32,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// Keep a session out of processing (or `--undo` to let it back in).
+    /// Keep a session out of processing (or `--undo` to let it back in). Its live jobs,
+    /// and those of runs that read it, are cancelled; its results stop being current
+    /// and its subject is processed again without it.
     Exclude {
         participant: String,
         session: String,
@@ -40,7 +44,8 @@ pub enum Command {
         #[arg(long)]
         undo: bool,
     },
-    /// Re-check every stored session against the current protocol.
+    /// Re-check every stored session against the current protocol; a session that
+    /// turns invalid leaves the chain as an excluded one does.
     Revalidate {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -92,11 +97,11 @@ fn held_row(f: &IncomingFolder) -> Row {
     }
 }
 
-pub fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
+pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
     match cmd {
         Command::List { status, subject, format } => list(explicit, status, subject, format),
         Command::Show { participant, session, format } => show(explicit, &participant, &session, format),
-        Command::Revalidate { format } => revalidate(explicit, format),
+        Command::Revalidate { format } => revalidate(explicit, format).await,
         Command::Exclude { participant, session, reason, undo } => {
             let (loaded, mut store) = common::open(explicit)?;
             let p = common::participant(&loaded.config, &participant);
@@ -105,8 +110,19 @@ pub fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
                 .session_by_labels(p, s)?
                 .ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}; see `neuroflow sessions list`")))?;
             let reason = if undo { None } else { reason };
-            let updated = store.set_excluded(sess.id, reason.as_deref())?;
+            let _lock = lock(&loaded.config)?;
+            let slurm = slurm(&loaded.config);
+            let (updated, withdrawn) =
+                crate::workflow::sessions::exclude(&mut store, &slurm, &sess, reason.as_deref()).await?;
             println!("sub-{p} ses-{s}: {}", status_of(&updated));
+            if let Some(w) = withdrawn {
+                println!(
+                    "cancelled {} live run(s) and {} downstream; {} run(s) no longer current",
+                    w.cancelled.len(),
+                    w.downstream_cancelled,
+                    w.withdrawn.len()
+                );
+            }
             Ok(())
         }
     }
@@ -211,20 +227,16 @@ fn show(explicit: Option<&Path>, participant: &str, session: &str, format: Forma
     Ok(())
 }
 
-fn revalidate(explicit: Option<&Path>, format: Format) -> Result<()> {
+async fn revalidate(explicit: Option<&Path>, format: Format) -> Result<()> {
     let (loaded, mut store) = common::open(explicit)?;
-    let mut changed = vec![];
-    for (sess, subj) in store.all_sessions()? {
-        let series: Vec<SeriesSummary> = serde_json::from_str(&sess.series_json)
-            .map_err(|e| Error::Usage(format!("session {}: stored series are unreadable: {e}", sess.id)))?;
-        let v = validate(&loaded.config.protocol, &series);
-        let scans = serde_json::to_string(&v.scans_found).unwrap_or_else(|_| "{}".into());
-        if v.is_valid != sess.is_valid || v.message != sess.validation_message || scans != sess.scans_found {
-            let updated = store.revalidate_session(sess.id, v.is_valid, &scans, &v.message)?;
-            changed.push(row(&updated, &subj));
-        }
+    let _lock = lock(&loaded.config)?;
+    let changed = crate::workflow::sessions::revalidate(&loaded.config, &mut store, &slurm(&loaded.config)).await?;
+    for c in changed.iter().filter_map(|c| c.withdrawn.as_ref().map(|w| (c, w))) {
+        tracing::warn!(subject = %c.0.subject.participant_label, session = %c.0.session.session_label,
+            cancelled = c.1.cancelled.len(), withdrawn = c.1.withdrawn.len(), "session turned invalid: its runs left the chain");
     }
     tracing::info!(changed = changed.len(), "revalidated sessions against the current protocol");
-    print_rows(&changed, format);
+    let rows: Vec<Row> = changed.iter().map(|c| row(&c.session, &c.subject)).collect();
+    print_rows(&rows, format);
     Ok(())
 }

@@ -87,7 +87,7 @@ impl Store {
                     return Err(DbError::UnitBusy { run_id: p.id, status: p.status.clone() });
                 }
                 if let Some(p) = &previous {
-                    diesel::update(pr::table.find(p.id)).set(pr::superseded.eq(true)).execute(c)?;
+                    mark_superseded(c, p.id)?;
                 }
                 let at = now();
                 diesel::insert_into(pr::table)
@@ -274,6 +274,11 @@ impl Store {
     }
 }
 
+/// The one place a run stops being current (history is kept).
+fn mark_superseded(c: &mut DbConn, run_id: i64) -> QueryResult<usize> {
+    diesel::update(pr::table.find(run_id)).set(pr::superseded.eq(true)).execute(c)
+}
+
 fn is_live_text(status: &str) -> bool {
     status.parse::<RunStatus>().is_ok_and(RunStatus::is_live)
 }
@@ -292,6 +297,47 @@ fn facts_present(f: &JobUpdate) -> bool {
 }
 
 impl Store {
+    /// Current runs that read session `session_id`: its own units' runs and the
+    /// subject-level runs of its subject (the caller checks what those covered).
+    pub fn current_runs_touching_session(&mut self, subject_id: i64, session_id: i64) -> Result<Vec<Run>, DbError> {
+        pr::table
+            .filter(pr::superseded.eq(false))
+            .filter(pr::session_id.eq(session_id).or(pr::subject_id.eq(subject_id).and(pr::session_id.is_null())))
+            .order(pr::id.asc())
+            .select(Run::as_select())
+            .load(&mut self.conn)
+            .map_err(|e| DbError::query("list runs of a session", e))
+    }
+
+    /// Takes finished runs out of the current set because what they read is gone
+    /// (a session excluded or invalid): history kept, one audit row each.
+    pub fn withdraw_runs(&mut self, run_ids: &[i64], message: &str) -> Result<(), DbError> {
+        self.conn
+            .transaction(|c| {
+                for &id in run_ids {
+                    let run = load_run(c, id)?;
+                    if run.superseded || is_live_text(&run.status) {
+                        continue;
+                    }
+                    mark_superseded(c, id)?;
+                    audit::record(
+                        c,
+                        Change {
+                            entity: "run",
+                            entity_id: id,
+                            action: "withdrawn",
+                            old: Some(run.status.as_str()),
+                            new: Some("superseded"),
+                            message,
+                            workflow_run_id: None,
+                        },
+                    )?;
+                }
+                Ok(())
+            })
+            .map_err(|e| DbError::query("withdraw runs", e))
+    }
+
     /// Every run ever recorded, oldest first.
     pub fn all_runs(&mut self) -> Result<Vec<Run>, DbError> {
         pr::table

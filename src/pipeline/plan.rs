@@ -307,7 +307,7 @@ fn next_attempt(r: &RunView, refs: &[UpstreamRef], pol: &StagePolicy) -> Result<
     }
     match (r.status, r.cause) {
         (RunStatus::Completed, _) => Err(Outcome::Done),
-        (RunStatus::Cancelled, Some(C::UpstreamFailed | C::SubmitInterrupted)) => Ok((
+        (RunStatus::Cancelled, Some(C::UpstreamFailed | C::SubmitInterrupted | C::SessionWithdrawn)) => Ok((
             r.attempt,
             "resubmit after cancellation".into(),
             r.request.next_attempt(None, &pol.pipeline, &pol.base),

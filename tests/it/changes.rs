@@ -116,3 +116,120 @@ fn runs_cancel_names_the_person_and_takes_the_live_downstream_with_it() {
     assert_ne!(out.status.code(), Some(2));
     assert_eq!(find(&runs(&site, true), "qsiprep", "0072").len(), 1, "not resubmitted");
 }
+
+/// Current runs per (stage, session) with their status.
+fn current(site: &Site) -> Vec<(String, String, String)> {
+    runs(site, false)
+        .iter()
+        .map(|r| {
+            let s = r["session"].as_str().unwrap_or("-").to_string();
+            (r["stage"].as_str().unwrap().to_string(), s, r["status"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn qsiprep_sessions(site: &Site, label: &str) -> String {
+    std::fs::read_to_string(site.root().join(format!("derivatives/qsiprep/sub-{label}/sessions.txt")))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+fn excluding_keeps_a_session_out(db: TestDb, while_queued: bool) {
+    let site = site(db, &ChainOpts::default());
+    site.add_session("E1", Manufacturer::Siemens);
+    site.add_session("E2", Manufacturer::Ge);
+    site.set_mapping(&[("E1", "75"), ("E2", "75")]);
+    if while_queued {
+        let out = site.nf().env("NF_STANDIN_SLEEP", "6").args(["workflow", "run"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    } else {
+        assert!(site.nf().args(["workflow", "run", "--sync"]).output().unwrap().status.success());
+        assert_eq!(qsiprep_sessions(&site, "0075"), "ses-E1,ses-E2");
+    }
+    let before = runs(&site, false);
+    let out = site.nf().args(["sessions", "exclude", "75", "E2", "--reason", "consent withdrawn"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let history = runs(&site, true);
+    for r in before.iter().filter(|r| r["session"] == "E2" || r["stage"] == "qsiprep") {
+        let now = history.iter().find(|h| h["id"] == r["id"]).unwrap();
+        assert!(now["superseded"].as_bool().unwrap(), "no longer current: {now}");
+        if while_queued {
+            assert_eq!(
+                (now["status"].as_str(), now["cause"].as_str()),
+                (Some("cancelled"), Some("session_withdrawn")),
+                "{now}"
+            );
+            assert!(now["message"].as_str().unwrap().contains("consent withdrawn"), "{now}");
+        } else {
+            assert_eq!(now["status"], "completed", "history is kept as it was: {now}");
+        }
+    }
+    if while_queued {
+        // Nothing of the subject is left in Slurm (E1's downstream went with its qsiprep).
+        let ids: Vec<String> = before
+            .iter()
+            .filter(|r| r["stage"] != "bids_conversion")
+            .filter_map(|r| r["job_id"].as_i64())
+            .map(|j| j.to_string())
+            .collect();
+        let q = std::process::Command::new("squeue")
+            .args(["--noheader", "--format=%i", &format!("--jobs={}", ids.join(","))])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&q.stdout).trim().is_empty(), "{}", String::from_utf8_lossy(&q.stdout));
+    }
+    // The subject is processed again without the session.
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(qsiprep_sessions(&site, "0075"), "ses-E1", "QSIPrep no longer reads E2");
+    let mut now = current(&site);
+    now.sort();
+    let want: Vec<(String, String, String)> =
+        [("bids_conversion", "E1"), ("qsiparc", "E1"), ("qsiprep", "-"), ("qsirecon", "E1")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string(), "completed".to_string()))
+            .collect();
+    assert_eq!(now, want);
+    let prep = find(&runs(&site, false), "qsiprep", "0075")[0].clone();
+    let shown = site.json(&["runs", "show", &prep["id"].to_string()]);
+    assert_eq!(shown["run"]["covered_session_ids"].as_str().map(|s| s.split(',').count()), Some(1), "{shown}");
+}
+
+#[test]
+fn excluding_a_queued_session_cancels_what_reads_it_and_reruns_the_subject_without_it() {
+    excluding_keeps_a_session_out(TestDb::sqlite(), true);
+}
+
+#[test]
+fn excluding_a_processed_session_withdraws_its_results_and_reruns_the_subject_without_it() {
+    excluding_keeps_a_session_out(TestDb::postgres(), false);
+}
+
+#[test]
+fn a_session_that_revalidation_turns_invalid_leaves_the_chain() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("V1", Manufacturer::Siemens);
+    site.set_mapping(&[("V1", "76")]);
+    assert!(site.nf().args(["workflow", "run", "--sync"]).output().unwrap().status.success());
+    assert_eq!(current(&site).len(), 4);
+    // The protocol now requires a scan this session does not have.
+    let cfg = std::fs::read_to_string(site.config()).unwrap();
+    let stricter = cfg.replace(
+        "  optional_scans:\n",
+        "    - {name: FLAIR, series_description_pattern: 'flair', min_files: 1}\n  optional_scans:\n",
+    );
+    assert_ne!(stricter, cfg);
+    std::fs::write(site.config(), stricter).unwrap();
+    let out = site.nf().args(["sessions", "revalidate"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(current(&site).is_empty(), "its completed runs are flagged, not left completed: {:?}", current(&site));
+    let history = runs(&site, true);
+    assert_eq!(history.len(), 4);
+    for r in &history {
+        assert!(r["superseded"].as_bool().unwrap() && r["status"] == "completed", "{r}");
+    }
+    let show = site.json(&["runs", "show", &history[3]["id"].to_string()]);
+    let trail = show["audit"].to_string();
+    assert!(trail.contains("withdrawn") && trail.contains("Missing required scans: FLAIR"), "{trail}");
+}

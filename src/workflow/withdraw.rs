@@ -1,0 +1,65 @@
+//! A session leaves the chain: a person excludes it (e.g. withdrawn consent), or a
+//! revalidation finds it invalid. Its live jobs — and those of subject-level runs
+//! that read it — are cancelled in one scancel, their live downstream follows, and
+//! the finished runs that read it stop being current (superseded, history kept), so
+//! the subject is processed again without it. Every step is an audit row.
+
+use super::track::{cancel_downstream_of_ended, job};
+use crate::db::{JobUpdate, Run, Store};
+use crate::domain::{FailureCause, JobId};
+use crate::error::Result;
+use crate::lifecycle::RunEvent;
+use crate::slurm::Scheduler;
+use serde::Serialize;
+
+/// What leaving the chain did.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Withdrawn {
+    /// Live runs that read the session, cancelled.
+    pub cancelled: Vec<i64>,
+    /// Live runs downstream of those, cancelled with them.
+    pub downstream_cancelled: usize,
+    /// Finished runs that read the session, no longer current.
+    pub withdrawn: Vec<i64>,
+}
+
+fn reads(run: &Run, session_id: i64) -> bool {
+    match run.session_id {
+        Some(s) => s == session_id,
+        None => super::snapshot::ids(&run.covered_session_ids).contains(&session_id),
+    }
+}
+
+/// Takes session `session_id` (of subject `subject_id`) out of the chain; `why` is
+/// recorded on every run touched. The caller holds the tick lock.
+pub async fn withdraw_session<S: Scheduler>(
+    store: &mut Store,
+    slurm: &S,
+    subject_id: i64,
+    session_id: i64,
+    why: &str,
+) -> Result<Withdrawn> {
+    let touching: Vec<Run> = store
+        .current_runs_touching_session(subject_id, session_id)?
+        .into_iter()
+        .filter(|r| reads(r, session_id))
+        .collect();
+    let live: Vec<&Run> =
+        touching.iter().filter(|r| r.status.parse::<crate::domain::RunStatus>().is_ok_and(|s| s.is_live())).collect();
+    let jobs: Vec<JobId> = live.iter().filter_map(|r| job(r)).collect();
+    if !jobs.is_empty() {
+        slurm.cancel(&jobs).await?;
+    }
+    let mut out = Withdrawn::default();
+    for r in &live {
+        let facts = JobUpdate { slurm_state: job(r).map(|_| "CANCELLED".to_string()), ..Default::default() };
+        let msg = format!("cancelled by neuroflow: {why}");
+        store.apply_run_event(r.id, RunEvent::Cancelled(FailureCause::SessionWithdrawn), &facts, &msg)?;
+        tracing::info!(run_id = r.id, stage = %r.stage, job_id = r.slurm_job_id.unwrap_or_default(), "{msg}");
+        out.cancelled.push(r.id);
+    }
+    out.downstream_cancelled = cancel_downstream_of_ended(store, slurm).await?;
+    out.withdrawn = touching.iter().map(|r| r.id).collect();
+    store.withdraw_runs(&out.withdrawn, &format!("no longer current: {why}"))?;
+    Ok(out)
+}
