@@ -132,6 +132,7 @@ fn populate(url: &str, incoming: &Path) {
                 validation_message: String::new(),
                 discovered_at: now,
                 updated_at: now,
+                series_read_at: Some(now),
             };
             let (subj, sess) = store.register_folder(&obs, (&format!("{s:04}"), "x"), &new, None).unwrap();
             sessions.push((subj.id, sess.id));

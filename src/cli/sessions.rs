@@ -44,6 +44,14 @@ pub enum Command {
         #[arg(long)]
         undo: bool,
     },
+    /// Read a session's DICOM folder again now (e.g. after files were added) and
+    /// validate it anew; a session that turns invalid leaves the chain.
+    Rescan {
+        participant: String,
+        session: String,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Re-check every stored session against the current protocol; a session that
     /// turns invalid leaves the chain as an excluded one does.
     Revalidate {
@@ -102,6 +110,26 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
         Command::List { status, subject, format } => list(explicit, status, subject, format),
         Command::Show { participant, session, format } => show(explicit, &participant, &session, format),
         Command::Revalidate { format } => revalidate(explicit, format).await,
+        Command::Rescan { participant, session, format } => {
+            let (loaded, mut store) = common::open(explicit)?;
+            let p = common::participant(&loaded.config, &participant);
+            let (p, s) = (p.as_str(), session.trim_start_matches("ses-"));
+            let (sess, subj) = store
+                .session_by_labels(p, s)?
+                .ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}; see `neuroflow sessions list`")))?;
+            let _lock = lock(&loaded.config)?;
+            let (updated, withdrawn) =
+                crate::workflow::sessions::rescan(&loaded.config, &mut store, &slurm(&loaded.config), &sess).await?;
+            if let Some(w) = withdrawn {
+                tracing::warn!(
+                    cancelled = w.cancelled.len(),
+                    withdrawn = w.withdrawn.len(),
+                    "the session turned invalid: its runs left the chain"
+                );
+            }
+            print_rows(&[row(&updated, &subj)], format);
+            Ok(())
+        }
         Command::Exclude { participant, session, reason, undo } => {
             let (loaded, mut store) = common::open(explicit)?;
             let p = common::participant(&loaded.config, &participant);

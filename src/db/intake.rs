@@ -7,7 +7,50 @@ use super::{DbConn, DbError, Store, now};
 use crate::domain::IntakeState;
 use diesel::prelude::*;
 
-fn folder_by_path(c: &mut DbConn, rel_path: &str) -> QueryResult<Option<IncomingFolder>> {
+/// A protocol validation verdict for a session.
+pub struct Verdict<'a> {
+    pub is_valid: bool,
+    pub scans_found: &'a str,
+    pub message: &'a str,
+}
+
+/// The one place a registered session's validation verdict changes (after
+/// registration): by revalidation or a re-read of its folder. Audits a change.
+pub(super) fn set_verdict(
+    c: &mut DbConn,
+    session_id: i64,
+    v: &Verdict,
+    action: &str,
+    workflow_run_id: Option<i64>,
+) -> QueryResult<Session> {
+    let old: Session = sessions::table.find(session_id).select(Session::as_select()).first(c)?;
+    diesel::update(sessions::table.find(session_id))
+        .set((
+            sessions::is_valid.eq(v.is_valid),
+            sessions::scans_found.eq(v.scans_found),
+            sessions::validation_message.eq(v.message),
+            sessions::updated_at.eq(now()),
+        ))
+        .execute(c)?;
+    if old.is_valid != v.is_valid || old.validation_message != v.message {
+        let word = |b: bool| if b { "valid" } else { "invalid" };
+        audit::record(
+            c,
+            Change {
+                entity: "session",
+                entity_id: session_id,
+                action,
+                old: Some(word(old.is_valid)),
+                new: Some(word(v.is_valid)),
+                message: v.message,
+                workflow_run_id,
+            },
+        )?;
+    }
+    sessions::table.find(session_id).select(Session::as_select()).first(c)
+}
+
+pub(super) fn folder_by_path(c: &mut DbConn, rel_path: &str) -> QueryResult<Option<IncomingFolder>> {
     inf::table.filter(inf::rel_path.eq(rel_path)).select(IncomingFolder::as_select()).first(c).optional()
 }
 
@@ -145,31 +188,7 @@ impl Store {
     ) -> Result<Session, DbError> {
         self.conn
             .transaction(|c| {
-                let old: Session = sessions::table.find(session_id).select(Session::as_select()).first(c)?;
-                diesel::update(sessions::table.find(session_id))
-                    .set((
-                        sessions::is_valid.eq(is_valid),
-                        sessions::scans_found.eq(scans_found),
-                        sessions::validation_message.eq(message),
-                        sessions::updated_at.eq(now()),
-                    ))
-                    .execute(c)?;
-                if old.is_valid != is_valid || old.validation_message != message {
-                    let v = |b: bool| if b { "valid" } else { "invalid" };
-                    audit::record(
-                        c,
-                        Change {
-                            entity: "session",
-                            entity_id: session_id,
-                            action: "revalidated",
-                            old: Some(v(old.is_valid)),
-                            new: Some(v(is_valid)),
-                            message,
-                            workflow_run_id: None,
-                        },
-                    )?;
-                }
-                sessions::table.find(session_id).select(Session::as_select()).first(c)
+                set_verdict(c, session_id, &Verdict { is_valid, scans_found, message }, "revalidated", None)
             })
             .map_err(|e| DbError::query("revalidate session", e))
     }

@@ -5,13 +5,16 @@ mod audit;
 mod conn;
 mod intake;
 mod models;
+mod reread;
 mod runs;
 pub mod schema;
 mod subjects;
 mod ticks;
 
 pub use conn::{Backend, DbConn, MigrationState, redact};
+pub use intake::Verdict;
 pub use models::*;
+pub use reread::Reread;
 pub use runs::{JobUpdate, SubmittedJob};
 
 use chrono::NaiveDateTime;

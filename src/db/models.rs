@@ -31,6 +31,8 @@ pub struct Session {
     pub excluded_reason: Option<String>,
     pub discovered_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When its DICOM headers were last read (None: at `discovered_at`).
+    pub series_read_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -47,6 +49,7 @@ pub struct NewSession {
     pub validation_message: String,
     pub discovered_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub series_read_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]

@@ -27,6 +27,7 @@ diesel::table! {
         excluded_reason -> Nullable<Text>,
         discovered_at -> Timestamp,
         updated_at -> Timestamp,
+        series_read_at -> Nullable<Timestamp>,
     }
 }
 

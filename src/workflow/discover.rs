@@ -24,6 +24,8 @@ pub struct DiscoverReport {
     pub files_read: u64,
     /// Held folders with their state and reason.
     pub held: Vec<HeldFolder>,
+    /// Invalid sessions read again because their folder changed, with the outcome.
+    pub reread: Vec<String>,
     pub mapping: Option<String>,
     pub dry_run: bool,
 }
@@ -60,6 +62,7 @@ pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDa
         step(&ctx, store, c, known.get(&c.rel_path), &mut labels_in_use, &mut report)?;
     }
     progress.finish_and_clear();
+    super::reread::reread_changed_invalid(cfg, store, tick, now, &mut report)?;
     Ok(report)
 }
 
@@ -164,6 +167,7 @@ fn step(
         validation_message: v.message.clone(),
         discovered_at: ctx.now,
         updated_at: ctx.now,
+        series_read_at: Some(ctx.now),
     };
     store.register_folder(&obs, (participant.as_str(), &code), &new, ctx.tick)?;
     labels_in_use.insert(key, c.rel_path.clone());

@@ -4,6 +4,7 @@ pub mod cancel;
 pub mod discover;
 pub mod orphans;
 pub mod outputs;
+pub mod reread;
 pub mod sessions;
 pub mod snapshot;
 pub mod submit;

@@ -27,6 +27,25 @@ pub async fn exclude<S: Scheduler>(
     Ok((updated, withdrawn))
 }
 
+/// Reads a session's folder again now (`sessions rescan`); a session that turns
+/// invalid leaves the chain. The caller holds the tick lock.
+pub async fn rescan<S: Scheduler>(
+    cfg: &Config,
+    store: &mut Store,
+    slurm: &S,
+    session: &Session,
+) -> Result<(Session, Option<Withdrawn>)> {
+    let now = chrono::Utc::now().naive_utc();
+    let updated = super::reread::force_reread(cfg, store, session, now)?;
+    let withdrawn = if session.is_valid && !updated.is_valid && !session.excluded {
+        let why = format!("session now invalid: {}", updated.validation_message);
+        Some(withdraw_session(store, slurm, session.subject_id, session.id, &why).await?)
+    } else {
+        None
+    };
+    Ok((updated, withdrawn))
+}
+
 /// A session whose verdict changed, and what leaving the chain did to its runs.
 pub struct Revalidated {
     pub session: Session,

@@ -233,3 +233,41 @@ fn a_session_that_revalidation_turns_invalid_leaves_the_chain() {
     let trail = show["audit"].to_string();
     assert!(trail.contains("withdrawn") && trail.contains("Missing required scans: FLAIR"), "{trail}");
 }
+
+#[test]
+fn a_visit_that_arrives_in_two_batches_is_read_again_and_runs() {
+    use neuroflow::synth::{SeriesKind, series_folder, standard_session, write_session};
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    let dir = site.incoming().join("T2B");
+    let full = standard_session("T2B", "P1", Manufacturer::Siemens, 40);
+    let is_dwi = |s: &&neuroflow::synth::SeriesSpec| matches!(s.kind, SeriesKind::Dwi { .. });
+    let (dwi, rest): (Vec<_>, Vec<_>) = full.series.iter().cloned().partition(|s| is_dwi(&s));
+    write_session(&dir, &neuroflow::synth::SessionSpec { series: rest, ..full.clone() }).unwrap();
+    site.set_mapping(&[("T2B", "77")]);
+    // First batch: registered invalid; nothing runs, and a tick with no change re-reads nothing.
+    for _ in 0..2 {
+        let out = site.nf().args(["workflow", "run"]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let s = site.json(&["sessions", "list"]);
+    assert_eq!(
+        (s[0]["status"].as_str(), s[0]["message"].as_str()),
+        (Some("invalid"), Some("Missing required scans: DWI"))
+    );
+    assert!(runs(&site, true).is_empty());
+    // The DWI series lands: the next tick reads the folder again and the chain runs.
+    write_session(&dir, &neuroflow::synth::SessionSpec { series: dwi.clone(), ..full.clone() }).unwrap();
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(site.json(&["sessions", "list"])[0]["status"], "valid");
+    let rows = runs(&site, false);
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r["status"] == "completed"), "{rows:?}");
+    // A person removes the DWI again and asks for a rescan: the session leaves the chain.
+    std::fs::remove_dir_all(dir.join(series_folder(&dwi[0]))).unwrap();
+    let out = site.nf().args(["sessions", "rescan", "77", "T2B", "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["status"], "invalid", "{v}");
+    assert!(runs(&site, false).is_empty(), "its results are no longer current");
+}

@@ -58,6 +58,7 @@ fn session(store: &mut Store, label: &str, scan: &str) -> (i64, i64) {
                 validation_message: String::new(),
                 discovered_at: now(),
                 updated_at: now(),
+                series_read_at: Some(now()),
             },
             None,
         )

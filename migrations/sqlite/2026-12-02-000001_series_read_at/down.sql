@@ -1,0 +1,1 @@
+ALTER TABLE sessions DROP COLUMN series_read_at;
