@@ -69,6 +69,16 @@ macro_rules! label_type {
 label_type!(ParticipantLabel, "participant", "sub");
 label_type!(SessionLabel, "session", "ses");
 
+/// Who a registered session belongs to, as identity checks need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionIdentity {
+    pub session_id: i64,
+    pub scan_id: String,
+    pub session_label: String,
+    pub participant: String,
+    pub subject_code: String,
+}
+
 /// A Slurm job id as sbatch printed it (the raw id of a job or array task).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct JobId(pub u64);

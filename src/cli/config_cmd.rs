@@ -19,6 +19,7 @@ pub fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
     let Command::Check { format } = cmd;
     let loaded = config::load(&config::locate(explicit)?)?;
     loaded.config.check_files(&loaded.path)?;
+    check_against_the_store(&loaded.config)?;
     let mut effective = serde_json::to_value(&loaded.config).expect("config serializes");
     effective["database"]["url"] = crate::db::redact(&loaded.config.database_url()).into();
     match format {
@@ -31,4 +32,29 @@ pub fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
         tracing::warn!(stage = stage.name, "no `pipelines.{}` section: this stage will not run", stage.name);
     }
     Ok(())
+}
+
+/// Label rules that would relabel registered subjects are refused. A store that does
+/// not exist yet, or cannot be reached, has nothing to check (a warning says so).
+fn check_against_the_store(cfg: &crate::config::Config) -> Result<()> {
+    let url = cfg.database_url();
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && !Path::new(path).exists()
+    {
+        return Ok(());
+    }
+    match crate::db::Store::connect(&url) {
+        Ok(mut store) => match crate::workflow::identity::check_label_rules(cfg, &mut store) {
+            Err(e @ crate::error::Error::Usage(_)) => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot check the label rules against the store");
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+        },
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot reach the store to check the label rules against it");
+            Ok(())
+        }
+    }
 }

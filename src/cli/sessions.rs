@@ -44,6 +44,16 @@ pub enum Command {
         #[arg(long)]
         undo: bool,
     },
+    /// Move a session to another subject (e.g. after the mapping was corrected): its
+    /// runs leave the chain under the old subject, which is processed again without
+    /// it, and it is planned anew under the new one. Fix the mapping to match.
+    Reassign {
+        participant: String,
+        session: String,
+        /// The subject code it belongs to (as in the mapping).
+        #[arg(long)]
+        to: String,
+    },
     /// Read a session's DICOM folder again now (e.g. after files were added) and
     /// validate it anew; a session that turns invalid leaves the chain.
     Rescan {
@@ -110,6 +120,25 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
         Command::List { status, subject, format } => list(explicit, status, subject, format),
         Command::Show { participant, session, format } => show(explicit, &participant, &session, format),
         Command::Revalidate { format } => revalidate(explicit, format).await,
+        Command::Reassign { participant, session, to } => {
+            let (loaded, mut store) = common::open(explicit)?;
+            let p = common::participant(&loaded.config, &participant);
+            let (p, s) = (p.as_str(), session.trim_start_matches("ses-"));
+            let (sess, _) = store
+                .session_by_labels(p, s)?
+                .ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}; see `neuroflow sessions list`")))?;
+            let _lock = lock(&loaded.config)?;
+            let (label, w) =
+                crate::workflow::identity::reassign(&loaded.config, &mut store, &slurm(&loaded.config), &sess, &to)
+                    .await?;
+            println!(
+                "ses-{s}: sub-{p} -> sub-{label}; cancelled {} live run(s) and {} downstream; {} run(s) no longer current",
+                w.cancelled.len(),
+                w.downstream_cancelled,
+                w.withdrawn.len()
+            );
+            Ok(())
+        }
         Command::Rescan { participant, session, format } => {
             let (loaded, mut store) = common::open(explicit)?;
             let p = common::participant(&loaded.config, &participant);

@@ -3,6 +3,7 @@
 
 mod audit;
 mod conn;
+mod identity;
 mod intake;
 mod models;
 mod reread;

@@ -33,6 +33,8 @@ pub struct Session {
     pub updated_at: NaiveDateTime,
     /// When its DICOM headers were last read (None: at `discovered_at`).
     pub series_read_at: Option<NaiveDateTime>,
+    /// Why its identity is in question (not planned while set).
+    pub identity_issue: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -28,6 +28,7 @@ diesel::table! {
         discovered_at -> Timestamp,
         updated_at -> Timestamp,
         series_read_at -> Nullable<Timestamp>,
+        identity_issue -> Nullable<Text>,
     }
 }
 

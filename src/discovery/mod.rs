@@ -2,6 +2,7 @@
 //! it satisfies the protocol. No database and no Slurm here.
 
 pub mod dicom;
+pub mod identity;
 pub mod intake;
 pub mod labels;
 pub mod mapping;

@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::db::{FolderObservation, IncomingFolder, NewSession, Store};
+use crate::discovery::identity;
 use crate::discovery::intake::{Owner, owner, stability};
 use crate::discovery::protocol::validate;
 use crate::discovery::scan::{Candidate, candidates, fingerprint, read_folder};
@@ -26,6 +27,8 @@ pub struct DiscoverReport {
     pub held: Vec<HeldFolder>,
     /// Invalid sessions read again because their folder changed, with the outcome.
     pub reread: Vec<String>,
+    /// Registered sessions whose identity is in question (not planned; a person decides).
+    pub identity: Vec<String>,
     pub mapping: Option<String>,
     pub dry_run: bool,
 }
@@ -50,19 +53,39 @@ pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDa
     let mut report = DiscoverReport { folders_seen: found.len(), dry_run, ..Default::default() };
     report.mapping = mapping.as_ref().map(|m| describe(&m.origin));
     let mut labels_in_use = store.session_labels()?;
+    let pad = cfg.mapping.as_ref().map_or(4, |m| m.pad_numeric_to);
+    let registered = store.registered_identities()?;
+    let regs: Vec<_> = registered.iter().map(|(r, _)| r.clone()).collect();
+    let claims = identity::claims(
+        mapping.as_ref().map(|m| &m.table),
+        found.iter().filter_map(|c| c.subject_hint.as_deref()),
+        &regs,
+        pad,
+    );
     let todo: Vec<&Candidate> = found
         .iter()
         .filter(|c| known.get(&c.rel_path).is_none_or(|f| f.intake_state != IntakeState::Registered.as_str()))
         .collect();
     report.already_registered = found.len() - todo.len();
     let progress = crate::progress::bar(todo.len() as u64, "discovering");
-    let ctx = Ctx { cfg, tick, now, mapping: mapping.as_ref() };
+    let ctx = Ctx { cfg, tick, now, mapping: mapping.as_ref(), claims: &claims };
     for c in todo {
         progress.inc(1);
         step(&ctx, store, c, known.get(&c.rel_path), &mut labels_in_use, &mut report)?;
     }
     progress.finish_and_clear();
     super::reread::reread_changed_invalid(cfg, store, tick, now, &mut report)?;
+    let found_issues = identity::issues(&regs, mapping.as_ref().map(|m| &m.table), &claims, pad);
+    for (r, stored) in &registered {
+        let issue = found_issues.get(&r.session_id).cloned().flatten();
+        if &issue != stored {
+            store.set_identity_issue(r.session_id, issue.as_deref(), tick)?;
+        }
+        if let Some(i) = issue {
+            tracing::warn!(subject = %r.participant, session = %r.session_label, "{i}");
+            report.identity.push(format!("sub-{} ses-{}: {i}", r.participant, r.session_label));
+        }
+    }
     Ok(report)
 }
 
@@ -71,6 +94,8 @@ struct Ctx<'a> {
     tick: Option<i64>,
     now: NaiveDateTime,
     mapping: Option<&'a LoadedMapping>,
+    /// Subject codes claiming each participant label.
+    claims: &'a BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 fn load_mapping(cfg: &Config, keep_copy: bool) -> Result<Option<LoadedMapping>> {
@@ -139,6 +164,9 @@ fn step(
         Owner::Held { state, reason } => return hold(state, reason),
         Owner::Known { participant, session, subject_code } => (participant, session, subject_code),
     };
+    if let Some(why) = identity::collision(participant.as_str(), ctx.claims) {
+        return hold(IntakeState::Conflict, why);
+    }
     let key = (participant.as_str().to_string(), session.as_str().to_string());
     if let Some(other) = labels_in_use.get(&key) {
         let reason =

@@ -60,7 +60,7 @@ pub fn load(store: &mut Store) -> Result<(Snapshot, Labels)> {
         snap.sessions.push(SessionView {
             id: sess.id,
             subject_id: sess.subject_id,
-            eligible: sess.is_valid && !sess.excluded,
+            eligible: sess.is_valid && !sess.excluded && sess.identity_issue.is_none(),
         });
         labels.sessions.insert(sess.id, (label, sess.dicom_path));
     }

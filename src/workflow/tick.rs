@@ -76,6 +76,7 @@ pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts
     report.tick_id = tick.as_ref().map(|t| t.id);
     let result = stages(cfg, store, slurm, opts, &mut report).await;
     if let Err(e) = &result {
+        tracing::error!(exit = e.exit_class() as u8, "{e}");
         report.problems.push(e.to_string());
         report.exit = e.exit_class() as u8;
     }
@@ -117,9 +118,16 @@ async fn stages<S: Scheduler>(
         mark(store, "sync")?;
     }
     if !opts.no_discover {
+        super::identity::check_label_rules(cfg, store)?;
         let now = chrono::Utc::now().naive_utc();
         match discover(cfg, store, tick_id, now) {
-            Ok(d) => report.discover = Some(d),
+            Ok(d) => {
+                if !d.identity.is_empty() {
+                    report.problems.extend(d.identity.iter().cloned());
+                    report.exit = report.exit.max(ExitClass::NeedsHuman as u8);
+                }
+                report.discover = Some(d)
+            }
             Err(e) if e.exit_class() == ExitClass::Transient => note_transient(report, &e),
             Err(e) => return Err(e),
         }

@@ -271,3 +271,76 @@ fn a_visit_that_arrives_in_two_batches_is_read_again_and_runs() {
     assert_eq!(v[0]["status"], "invalid", "{v}");
     assert!(runs(&site, false).is_empty(), "its results are no longer current");
 }
+
+#[test]
+fn a_scan_remapped_to_another_subject_needs_a_person_and_reassign_moves_it() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("R1", Manufacturer::Siemens);
+    site.set_mapping(&[("R1", "9")]);
+    assert!(site.nf().args(["workflow", "run", "--sync"]).output().unwrap().status.success());
+    // The sheet is corrected: R1 was subject 10's visit.
+    site.set_mapping(&[("R1", "10")]);
+    let out = site.nf().args(["workflow", "run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a person must act");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("now mapped to subject code 10 (sub-0010) but was registered as sub-0009"), "{err}");
+    assert_eq!(runs(&site, true).len(), 4, "nothing planned meanwhile");
+    let out = site.nf().args(["sessions", "reassign", "9", "R1", "--to", "10"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sub-0009 -> sub-0010"));
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = runs(&site, false);
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(rows.iter().all(|r| r["participant"] == "0010" && r["status"] == "completed"), "{rows:?}");
+    let old = runs(&site, true).into_iter().filter(|r| r["participant"] == "0009").collect::<Vec<_>>();
+    assert!(old.len() == 4 && old.iter().all(|r| r["superseded"] == true), "history kept: {old:?}");
+}
+
+#[test]
+fn two_subject_codes_with_one_label_are_a_conflict_never_a_merge() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("A1", Manufacturer::Siemens);
+    site.set_mapping(&[("A1", "12")]);
+    assert!(site.nf().args(["workflow", "run", "--sync"]).output().unwrap().status.success());
+    site.add_session("B1", Manufacturer::Ge);
+    site.set_mapping(&[("A1", "12"), ("B1", "1_2")]);
+    let out = site.nf().args(["workflow", "run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let held = site.json(&["sessions", "list", "--status", "conflict"]).to_string();
+    assert!(held.contains("claimed by subject codes 12 and 1_2"), "{held}");
+    assert_eq!(runs(&site, true).len(), 4, "no qsiprep over both people");
+    // The sheet gets distinct codes: both go on, as two subjects.
+    site.set_mapping(&[("A1", "12"), ("B1", "13")]);
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = runs(&site, false);
+    assert_eq!(rows.len(), 8);
+    assert!(rows.iter().all(|r| r["status"] == "completed"));
+    assert_eq!(find(&rows, "qsiprep", "0013").len(), 1);
+}
+
+#[test]
+fn a_label_rule_that_would_split_subjects_is_refused() {
+    let site = site(TestDb::postgres(), &ChainOpts::default());
+    site.add_session("S1", Manufacturer::Siemens);
+    site.set_mapping(&[("S1", "75")]);
+    assert!(site.nf().args(["discover"]).output().unwrap().status.success());
+    let cfg = std::fs::read_to_string(site.config()).unwrap();
+    std::fs::write(
+        site.config(),
+        cfg.replace("mapping: {csv_file: mapping.csv}", "mapping: {csv_file: mapping.csv, pad_numeric_to: 0}"),
+    )
+    .unwrap();
+    for args in [&["config", "check"][..], &["workflow", "run"]] {
+        let out = site.nf().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("`mapping.pad_numeric_to`") && err.contains("sub-0075 -> sub-75"),
+            "{args:?}: stderr {err} stdout {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    assert!(runs(&site, true).is_empty());
+}
