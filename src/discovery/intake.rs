@@ -109,6 +109,7 @@ mod tests {
             scan_id: scan.into(),
             subject_hint: None,
             session_hint: None,
+            name_problem: None,
         }
     }
 

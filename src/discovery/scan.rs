@@ -27,6 +27,9 @@ pub struct Candidate {
     /// From `path_pattern`'s named groups.
     pub subject_hint: Option<String>,
     pub session_hint: Option<String>,
+    /// Set when the name cannot be kept byte-exact as text (not valid UTF-8): such a
+    /// folder is held, never processed under a mangled path.
+    pub name_problem: Option<String>,
 }
 
 /// Deepest folder level `path_pattern` is tried on.
@@ -54,7 +57,14 @@ pub fn candidates(root: &Path, pattern: Option<&Regex>) -> Result<Vec<Candidate>
         if !entry.file_type().is_dir() {
             continue;
         }
-        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path()).to_string_lossy().into_owned();
+        let rel_os = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let rel = rel_os.to_string_lossy().into_owned();
+        let name_problem = rel_os.to_str().is_none().then(|| {
+            format!(
+                "folder name is not valid UTF-8 (bytes {:?}); neuroflow keeps paths as text, so rename the folder (e.g. with convmv)",
+                rel_os.as_os_str().as_encoded_bytes().escape_ascii().to_string()
+            )
+        });
         let Some(re) = pattern else {
             out.push(Candidate {
                 scan_id: rel.clone(),
@@ -62,6 +72,7 @@ pub fn candidates(root: &Path, pattern: Option<&Regex>) -> Result<Vec<Candidate>
                 abs_path: entry.into_path(),
                 subject_hint: None,
                 session_hint: None,
+                name_problem,
             });
             continue;
         };
@@ -73,6 +84,7 @@ pub fn candidates(root: &Path, pattern: Option<&Regex>) -> Result<Vec<Candidate>
                 scan_id: rel.clone(),
                 rel_path: rel,
                 abs_path: entry.path().to_path_buf(),
+                name_problem,
             });
             walk.skip_current_dir();
         }

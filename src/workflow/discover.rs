@@ -152,6 +152,9 @@ fn step(
         report.held.push(HeldFolder { folder: c.rel_path.clone(), state, reason });
         Ok(())
     };
+    if let Some(why) = &c.name_problem {
+        return hold(IntakeState::Unreadable, why.clone());
+    }
     if !st.stable {
         let reason = format!(
             "changed {}s ago; waiting for {} quiet minutes",

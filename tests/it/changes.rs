@@ -344,3 +344,21 @@ fn a_label_rule_that_would_split_subjects_is_refused() {
     }
     assert!(runs(&site, true).is_empty());
 }
+
+#[test]
+fn a_folder_whose_name_is_not_utf8_is_held_with_the_reason_and_the_rest_runs() {
+    use std::os::unix::ffi::OsStrExt;
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    let bad = std::ffi::OsStr::from_bytes(b"2024\xe9t\xe9");
+    let spec = neuroflow::synth::standard_session("X", "P9", Manufacturer::Ge, 40);
+    neuroflow::synth::write_session(&site.incoming().join(bad), &spec).unwrap();
+    site.add_session("U1", Manufacturer::Siemens);
+    site.set_mapping(&[("U1", "79")]);
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let held = site.json(&["sessions", "list", "--status", "unreadable"]).to_string();
+    assert!(held.contains("not valid UTF-8") && held.contains("\\\\xe9"), "{held}");
+    let rows = runs(&site, false);
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r["participant"] == "0079" && r["status"] == "completed"));
+}
