@@ -10,6 +10,7 @@ use crate::pipeline::plan::Filter;
 use crate::pipeline::request::Request;
 use crate::pipeline::script::{RunIdent, Target, context};
 use crate::stages::{StageDef, stage};
+use crate::workflow::cancel::{CancelOutcome, cancel_run, live_runs_of};
 use crate::workflow::tick::{TickOptions, load_templates, lock, tick};
 use std::path::Path;
 
@@ -21,9 +22,13 @@ pub struct SubmitArgs {
     subject: Option<String>,
     #[arg(long)]
     session: Option<String>,
-    /// Submit even over a completed run or one that needs a person (not over a live one).
+    /// Submit even over a completed run or one that needs a person. Over a live run
+    /// nothing is submitted (exit 1) unless --replace.
     #[arg(long)]
     force: bool,
+    /// With --force: cancel the unit's live run and its downstream first.
+    #[arg(long, requires = "force")]
+    replace: bool,
     #[arg(long)]
     dry_run: bool,
     #[arg(long, value_enum, default_value_t)]
@@ -74,6 +79,23 @@ pub async fn submit(explicit: Option<&Path>, a: SubmitArgs) -> Result<u8> {
     let (loaded, mut store) = common::open_for_jobs(explicit)?;
     let (subject, session) = resolve(&loaded.config, &mut store, a.subject.as_deref(), a.session.as_deref())?;
     let _lock = lock(&loaded.config)?;
+    if a.force && !a.dry_run {
+        let live = live_runs_of(&mut store, &a.stage, subject, session)?;
+        if !live.is_empty() && !a.replace {
+            for r in &live {
+                tracing::error!(run_id = r.id, job_id = r.slurm_job_id.unwrap_or_default(), status = %r.status,
+                    "run {} ({}) is live: nothing submitted; add --replace to cancel it and its downstream first", r.id, r.job_name);
+            }
+            return Ok(1);
+        }
+        for r in &live {
+            if let CancelOutcome::Cancelled { downstream, .. } =
+                cancel_run(&loaded.config, &mut store, &slurm(&loaded.config), r.id).await?
+            {
+                tracing::info!(run_id = r.id, downstream, "replaced: cancelled the live run and its downstream");
+            }
+        }
+    }
     let filter = Filter { stage: Some(a.stage.clone()), subject, session, force: a.force };
     let opts = TickOptions { filter, dry_run: a.dry_run, no_discover: true };
     let report = tick(&loaded.config, &mut store, &slurm(&loaded.config), &opts).await?;

@@ -25,6 +25,23 @@ fn is_live(status: &str) -> bool {
     status.parse::<RunStatus>().is_ok_and(|s| s.is_live())
 }
 
+/// The live current runs of a stage for a subject (and session), as a forced
+/// submission would find them.
+pub fn live_runs_of(
+    store: &mut Store,
+    stage: &str,
+    subject: Option<i64>,
+    session: Option<i64>,
+) -> Result<Vec<crate::db::Run>> {
+    Ok(store
+        .live_runs()?
+        .into_iter()
+        .filter(|r| r.stage == stage)
+        .filter(|r| subject.is_none_or(|s| r.subject_id == s))
+        .filter(|r| session.is_none_or(|s| r.session_id == Some(s)))
+        .collect())
+}
+
 /// Cancels run `id` for a person. The caller holds the tick lock.
 pub async fn cancel_run<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, id: i64) -> Result<CancelOutcome> {
     let run = store.run(id)?;

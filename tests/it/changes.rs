@@ -362,3 +362,25 @@ fn a_folder_whose_name_is_not_utf8_is_held_with_the_reason_and_the_rest_runs() {
     assert_eq!(rows.len(), 4);
     assert!(rows.iter().all(|r| r["participant"] == "0079" && r["status"] == "completed"));
 }
+
+#[test]
+fn submit_force_over_a_live_run_says_why_and_replace_cancels_it_first() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("F1", Manufacturer::Siemens);
+    site.set_mapping(&[("F1", "81")]);
+    assert!(site.nf().env("NF_STANDIN_SLEEP", "6").args(["workflow", "run"]).output().unwrap().status.success());
+    let out = site.nf().args(["submit", "--stage", "qsiprep", "--subject", "81", "--force"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is live: nothing submitted") && err.contains("--replace"), "{err}");
+    let out =
+        site.nf().args(["submit", "--stage", "qsiprep", "--subject", "81", "--force", "--replace"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let prep = find(&runs(&site, true), "qsiprep", "0081").into_iter().cloned().collect::<Vec<_>>();
+    assert_eq!(prep.len(), 2, "{prep:?}");
+    assert_eq!((prep[0]["status"].as_str(), prep[0]["cause"].as_str()), (Some("cancelled"), Some("by_person")));
+    assert_eq!((prep[1]["trigger"].as_str(), prep[1]["status"].as_str()), (Some("forced"), Some("queued")));
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
+}
