@@ -11,6 +11,7 @@ mod runs;
 mod sessions;
 mod submit;
 mod templates_cmd;
+mod verify;
 mod workflow_cmd;
 
 use crate::error::Result;
@@ -80,6 +81,8 @@ pub enum Command {
     /// The sbatch templates.
     #[command(subcommand)]
     Templates(templates_cmd::Command),
+    /// Re-check that completed runs' outputs are still on disk (--requeue to redo them).
+    Verify(verify::Args),
 }
 
 /// Runs one parsed command; returns the exit code (0 ok, 1 a person must act, 2 transient).
@@ -99,5 +102,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Render(a) => submit::render(config, a),
         Command::Runs(c) => runs::run(config, c).await,
         Command::Templates(c) => templates_cmd::run(c),
+        Command::Verify(a) => verify::run(config, a),
     }
 }

@@ -11,4 +11,5 @@ pub mod snapshot;
 pub mod submit;
 pub mod tick;
 pub mod track;
+pub mod verify;
 pub mod withdraw;

@@ -384,3 +384,26 @@ fn submit_force_over_a_live_run_says_why_and_replace_cancels_it_first() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
 }
+
+#[test]
+fn verify_finds_deleted_outputs_and_requeue_redoes_the_unit() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("Y1", Manufacturer::Siemens);
+    site.set_mapping(&[("Y1", "82")]);
+    assert!(site.nf().args(["workflow", "run", "--sync"]).output().unwrap().status.success());
+    assert!(site.nf().args(["verify"]).output().unwrap().status.success(), "all outputs there");
+    std::fs::remove_dir_all(site.root().join("derivatives/qsirecon/derivatives/qsirecon-DSIStudio/sub-0082")).unwrap();
+    let out = site.nf().args(["verify", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a person should know");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v.as_array().unwrap().len(), v[0]["stage"].as_str()), (1, Some("qsirecon")), "{v}");
+    let out = site.nf().args(["verify", "--requeue"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let history = runs(&site, true);
+    assert_eq!(find(&history, "qsirecon", "0082").len(), 2, "redone");
+    assert_eq!(find(&history, "qsiparc", "0082").len(), 2, "its downstream followed");
+    assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
+    assert!(site.nf().args(["verify"]).output().unwrap().status.success());
+}
