@@ -154,7 +154,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
                 &loaded.config,
                 &mut store,
                 &slurm(&loaded.config),
-                &TickOptions { filter, dry_run: false, no_discover: true },
+                &TickOptions { filter, dry_run: false, no_discover: true, cancel_disabled: false },
             )
             .await?;
             print_tick(&report, format);

@@ -29,6 +29,10 @@ pub struct RunArgs {
     /// Keep ticking (every slurm.poll_interval_seconds) until no job is live.
     #[arg(long)]
     sync: bool,
+    /// Cancel the live runs of stages that are disabled (`enabled: false` or no
+    /// section); without it each tick only warns about them.
+    #[arg(long)]
+    cancel_disabled: bool,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
@@ -49,6 +53,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
         filter: Filter { stage: a.stage.clone(), ..Default::default() },
         dry_run: a.dry_run,
         no_discover: false,
+        cancel_disabled: a.cancel_disabled,
     };
     let slurm = slurm(cfg);
     let mut worst = 0;

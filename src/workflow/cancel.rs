@@ -42,6 +42,41 @@ pub fn live_runs_of(
         .collect())
 }
 
+/// Live runs of stages that are disabled: a warning each tick, or (`cancel`) one
+/// scancel for them and their downstream. Returns the Slurm calls made.
+pub async fn disabled_stages<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, cancel: bool) -> Result<u32> {
+    let enabled: Vec<&str> = cfg.enabled().map(|(d, _)| d.name).collect();
+    let live: Vec<crate::db::Run> =
+        store.live_runs()?.into_iter().filter(|r| !enabled.contains(&r.stage.as_str())).collect();
+    if live.is_empty() {
+        return Ok(0);
+    }
+    if !cancel {
+        for r in &live {
+            tracing::warn!(run_id = r.id, stage = %r.stage, job_id = r.slurm_job_id.unwrap_or_default(),
+                "stage {} is disabled but run {} is live; `neuroflow workflow run --cancel-disabled` cancels it", r.stage, r.id);
+        }
+        return Ok(0);
+    }
+    let jobs: Vec<crate::domain::JobId> = live.iter().filter_map(job).collect();
+    let mut calls = 0;
+    if !jobs.is_empty() {
+        slurm.cancel(&jobs).await?;
+        calls += 1;
+    }
+    for r in &live {
+        let facts = JobUpdate { slurm_state: job(r).map(|_| "CANCELLED".to_string()), ..Default::default() };
+        let msg = format!("cancelled: stage {} is disabled (--cancel-disabled)", r.stage);
+        store.apply_run_event(r.id, RunEvent::Cancelled(FailureCause::ByPerson), &facts, &msg)?;
+        tracing::info!(run_id = r.id, stage = %r.stage, "{msg}");
+    }
+    // Downstream runs always have a job by the time their upstream runs (afterok).
+    if cancel_downstream_of_ended(store, slurm).await? > 0 {
+        calls += 1;
+    }
+    Ok(calls)
+}
+
 /// Cancels run `id` for a person. The caller holds the tick lock.
 pub async fn cancel_run<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, id: i64) -> Result<CancelOutcome> {
     let run = store.run(id)?;

@@ -20,6 +20,8 @@ pub struct TickOptions {
     pub dry_run: bool,
     /// Skip discovery (`neuroflow submit`).
     pub no_discover: bool,
+    /// Cancel the live runs of disabled stages (else warn about them).
+    pub cancel_disabled: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -115,6 +117,8 @@ async fn stages<S: Scheduler>(
             report.exit = report.exit.max(ExitClass::NeedsHuman as u8);
         }
         report.sync = Some(s);
+        let calls = super::cancel::disabled_stages(cfg, store, slurm, opts.cancel_disabled).await?;
+        report.slurm_calls += calls;
         mark(store, "sync")?;
     }
     if !opts.no_discover {

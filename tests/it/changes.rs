@@ -407,3 +407,29 @@ fn verify_finds_deleted_outputs_and_requeue_redoes_the_unit() {
     assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
     assert!(site.nf().args(["verify"]).output().unwrap().status.success());
 }
+
+#[test]
+fn disabling_a_stage_with_live_jobs_warns_and_cancel_disabled_cancels_them() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("D1", Manufacturer::Siemens);
+    site.set_mapping(&[("D1", "83")]);
+    assert!(site.nf().env("NF_STANDIN_SLEEP", "5").args(["workflow", "run"]).output().unwrap().status.success());
+    let cfg = std::fs::read_to_string(site.config()).unwrap();
+    let parc = cfg.find("  qsiparc:\n").unwrap();
+    let disabled = format!("{}  qsiparc:\n    enabled: false\n{}", &cfg[..parc], &cfg[parc + "  qsiparc:\n".len()..]);
+    std::fs::write(site.config(), disabled).unwrap();
+    let out = site.nf().args(["workflow", "run"]).output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stage qsiparc is disabled") && err.contains("--cancel-disabled"), "{err}");
+    assert_eq!(find(&runs(&site, false), "qsiparc", "0083")[0]["status"], "queued", "only a warning");
+    let out = site.nf().args(["workflow", "run", "--cancel-disabled"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let parc = find(&runs(&site, false), "qsiparc", "0083")[0].clone();
+    assert_eq!((parc["status"].as_str(), parc["cause"].as_str()), (Some("cancelled"), Some("by_person")), "{parc}");
+    assert!(parc["message"].as_str().unwrap().contains("stage qsiparc is disabled"));
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = runs(&site, false);
+    assert!(rows.iter().filter(|r| r["stage"] != "qsiparc").all(|r| r["status"] == "completed"), "{rows:?}");
+}
