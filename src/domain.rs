@@ -166,6 +166,7 @@ string_enum!(
         SubmitInterrupted => "submit_interrupted",
         UpstreamFailed => "upstream_failed",
         SessionWithdrawn => "session_withdrawn",
+        Restarted => "restarted",
         ByPerson => "by_person",
         SlurmCancelled => "slurm_cancelled",
         Lost => "lost",

@@ -255,6 +255,11 @@ pub struct Pipeline {
     /// Keep the unit's work directory after success (it is always kept for retries).
     #[serde(default)]
     pub keep_work: bool,
+    /// Subject-level stages: when a subject gains a session while its run is live,
+    /// cancel that run (and its downstream) at once and start over with every session,
+    /// rather than let it finish work that will be redone.
+    #[serde(default = "yes")]
+    pub restart_on_new_session: bool,
     /// Stage-specific settings passed to the template (see docs/configuration.md).
     #[serde(default)]
     pub options: BTreeMap<String, serde_yaml::Value>,

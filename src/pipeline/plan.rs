@@ -307,11 +307,13 @@ fn next_attempt(r: &RunView, refs: &[UpstreamRef], pol: &StagePolicy) -> Result<
     }
     match (r.status, r.cause) {
         (RunStatus::Completed, _) => Err(Outcome::Done),
-        (RunStatus::Cancelled, Some(C::UpstreamFailed | C::SubmitInterrupted | C::SessionWithdrawn)) => Ok((
-            r.attempt,
-            "resubmit after cancellation".into(),
-            r.request.next_attempt(None, &pol.pipeline, &pol.base),
-        )),
+        (RunStatus::Cancelled, Some(C::UpstreamFailed | C::SubmitInterrupted | C::SessionWithdrawn | C::Restarted)) => {
+            Ok((
+                r.attempt,
+                "resubmit after cancellation".into(),
+                r.request.next_attempt(None, &pol.pipeline, &pol.base),
+            ))
+        }
         (RunStatus::Cancelled, Some(C::ByPerson)) => {
             Err(Outcome::NeedsHuman(format!("cancelled by a person; `neuroflow runs retry {}` runs it again", r.id)))
         }

@@ -77,6 +77,49 @@ pub async fn disabled_stages<S: Scheduler>(cfg: &Config, store: &mut Store, slur
     Ok(calls)
 }
 
+/// Live subject-level runs of subjects that gained a session since they started
+/// (`restart_on_new_session`): cancelled with their downstream in one scancel, so
+/// this tick's planning starts them over with every session. Returns Slurm calls.
+pub async fn restart_for_new_sessions<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S) -> Result<u32> {
+    let mut stale = vec![];
+    for r in store.live_runs()? {
+        let Some(def) = crate::stages::stage(&r.stage) else { continue };
+        let restart = cfg.pipeline(def.name).is_some_and(|p| p.restart_on_new_session);
+        if def.level != crate::domain::Level::Subject || !restart {
+            continue;
+        }
+        let covered = super::snapshot::ids(&r.covered_session_ids);
+        let new: Vec<String> = store
+            .sessions_of_subject(r.subject_id)?
+            .into_iter()
+            .filter(|s| s.is_valid && !s.excluded && s.identity_issue.is_none() && !covered.contains(&s.id))
+            .map(|s| s.session_label)
+            .collect();
+        if !new.is_empty() {
+            stale.push((r, new));
+        }
+    }
+    if stale.is_empty() {
+        return Ok(0);
+    }
+    let jobs: Vec<crate::domain::JobId> = stale.iter().filter_map(|(r, _)| job(r)).collect();
+    let mut calls = 0;
+    if !jobs.is_empty() {
+        slurm.cancel(&jobs).await?;
+        calls += 1;
+    }
+    for (r, new) in &stale {
+        let facts = JobUpdate { slurm_state: job(r).map(|_| "CANCELLED".to_string()), ..Default::default() };
+        let msg = format!("cancelled by neuroflow to start over with the new session(s) {}", new.join(", "));
+        store.apply_run_event(r.id, RunEvent::Cancelled(FailureCause::Restarted), &facts, &msg)?;
+        tracing::info!(run_id = r.id, stage = %r.stage, "{msg}");
+    }
+    if cancel_downstream_of_ended(store, slurm).await? > 0 {
+        calls += 1;
+    }
+    Ok(calls)
+}
+
 /// Cancels run `id` for a person. The caller holds the tick lock.
 pub async fn cancel_run<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, id: i64) -> Result<CancelOutcome> {
     let run = store.run(id)?;

@@ -137,6 +137,9 @@ async fn stages<S: Scheduler>(
         }
         mark(store, "discover")?;
     }
+    if !opts.dry_run {
+        report.slurm_calls += super::cancel::restart_for_new_sessions(cfg, store, slurm).await?;
+    }
     let (snap, labels) = snapshot::load(store)?;
     let planned: Plan = plan(&snap, &snapshot::policy(cfg), &opts.filter);
     report.plan = summary(&planned);

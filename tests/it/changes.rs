@@ -433,3 +433,30 @@ fn disabling_a_stage_with_live_jobs_warns_and_cancel_disabled_cancels_them() {
     let rows = runs(&site, false);
     assert!(rows.iter().filter(|r| r["stage"] != "qsiparc").all(|r| r["status"] == "completed"), "{rows:?}");
 }
+
+#[test]
+fn a_session_arriving_while_qsiprep_runs_restarts_it_at_once() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("N1", Manufacturer::Siemens);
+    site.set_mapping(&[("N1", "84")]);
+    assert!(site.nf().env("NF_STANDIN_SLEEP", "5").args(["workflow", "run"]).output().unwrap().status.success());
+    site.add_session("N2", Manufacturer::Ge);
+    site.set_mapping(&[("N1", "84"), ("N2", "84")]);
+    let out = site.nf().args(["workflow", "run", "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let history = runs(&site, true);
+    let prep = find(&history, "qsiprep", "0084");
+    assert_eq!(prep.len(), 2, "{prep:?}");
+    assert_eq!((prep[0]["status"].as_str(), prep[0]["cause"].as_str()), (Some("cancelled"), Some("restarted")));
+    assert!(prep[0]["message"].as_str().unwrap().contains("new session(s) N2"), "{}", prep[0]);
+    assert_eq!(prep[1]["status"], "queued", "started over in the same tick");
+    for stage in ["qsirecon", "qsiparc"] {
+        let old = find(&history, stage, "0084").into_iter().find(|r| r["session"] == "N1").unwrap();
+        assert_eq!(old["cause"], "upstream_failed", "{old}");
+    }
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
+    let covered = std::fs::read_to_string(site.root().join("derivatives/qsiprep/sub-0084/sessions.txt")).unwrap();
+    assert_eq!(covered.trim(), "ses-N1,ses-N2");
+}
