@@ -92,6 +92,8 @@ pub struct StageDef {
     pub template: &'static str,
     /// The tool's executable name (the default `command` with `runtime: native`).
     pub tool: &'static str,
+    /// The stage reads the session's DICOM folder (it cannot run once that is gone).
+    pub reads_dicom: bool,
     /// Keys allowed under `pipelines.<stage>.options`, with their kinds.
     pub options: &'static [OptDef],
     /// Options the stage cannot run without.
@@ -110,6 +112,7 @@ pub const STAGES: &[StageDef] = &[
         needs: &[],
         template: "bids_conversion.sh.tera",
         tool: "heudiconv",
+        reads_dicom: true,
         options: &[
             opt("heuristic", OptKind::InputPath),
             opt("overwrite", OptKind::Bool),
@@ -133,6 +136,7 @@ pub const STAGES: &[StageDef] = &[
         needs: &["bids_conversion"],
         template: "qsiprep.sh.tera",
         tool: "qsiprep",
+        reads_dicom: false,
         options: &[
             opt("output_resolution", OptKind::Number),
             opt("subject_anatomical_reference", OptKind::Choice(&["unbiased", "first-lex", "sessionwise"])),
@@ -155,6 +159,7 @@ pub const STAGES: &[StageDef] = &[
         needs: &["qsiprep"],
         template: "qsirecon.sh.tera",
         tool: "qsirecon",
+        reads_dicom: false,
         options: &[
             opt("recon_spec", OptKind::ReconSpec),
             opt("recon_suffixes", OptKind::Names),
@@ -181,6 +186,7 @@ pub const STAGES: &[StageDef] = &[
         needs: &["qsirecon"],
         template: "qsiparc.sh.tera",
         tool: "qsiparc",
+        reads_dicom: false,
         options: &[opt("atlases", OptKind::Names), opt("extra_args", OptKind::Args)],
         required_options: &[],
         requires: NOTHING,

@@ -167,6 +167,30 @@ impl Store {
             .map_err(|e| DbError::query("register session", e))
     }
 
+    /// Forgets held folders that no longer exist (one audit row each).
+    pub fn drop_vanished_folders(&mut self, folders: &[IncomingFolder]) -> Result<(), DbError> {
+        self.conn
+            .transaction(|c| {
+                for f in folders {
+                    diesel::delete(inf::table.find(f.id)).execute(c)?;
+                    audit::record(
+                        c,
+                        Change {
+                            entity: "incoming_folder",
+                            entity_id: f.id,
+                            action: "vanished",
+                            old: Some(f.intake_state.as_str()),
+                            new: None,
+                            message: &format!("{} no longer exists", f.rel_path),
+                            workflow_run_id: None,
+                        },
+                    )?;
+                }
+                Ok(())
+            })
+            .map_err(|e| DbError::query("drop vanished folders", e))
+    }
+
     /// Notes that a registered folder was seen again (last_seen only).
     pub fn touch_folders(&mut self, ids: &[i64]) -> Result<(), DbError> {
         for chunk in ids.chunks(500) {

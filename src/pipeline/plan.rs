@@ -31,6 +31,8 @@ pub struct SessionView {
     pub subject_id: i64,
     /// Valid and not excluded: may be processed.
     pub eligible: bool,
+    /// Its DICOM folder is gone (checked only while a stage still needs it).
+    pub dicom_missing: bool,
 }
 
 /// Everything planning reads: the units and the current runs.
@@ -117,6 +119,7 @@ struct State<'a> {
     /// Subject → its eligible sessions, in order; and every eligible session id.
     eligible_by_subject: HashMap<i64, Vec<i64>>,
     eligible: std::collections::HashSet<i64>,
+    dicom_missing: std::collections::HashSet<i64>,
     current: HashMap<(&'a str, Unit), Cur<'a>>,
     live_per_stage: HashMap<String, u32>,
     live_total: u32,
@@ -130,6 +133,7 @@ pub fn plan(snapshot: &Snapshot, policy: &Policy, filter: &Filter) -> Plan {
     }
     let mut state = State {
         eligible: snapshot.sessions.iter().filter(|x| x.eligible).map(|x| x.id).collect(),
+        dicom_missing: snapshot.sessions.iter().filter(|x| x.dicom_missing).map(|x| x.id).collect(),
         eligible_by_subject,
         current: snapshot.current.iter().map(|r| ((r.stage.as_str(), r.unit), Cur::Stored(r))).collect(),
         live_per_stage: HashMap::new(),
@@ -285,6 +289,11 @@ fn decide(def: &'static StageDef, unit: Unit, state: &State, pol: &StagePolicy, 
             Err(o) => return not(o),
         },
     };
+    if def.reads_dicom && unit.1.is_some_and(|s| state.dicom_missing.contains(&s)) {
+        return not(Outcome::NeedsHuman(
+            "its DICOM folder is gone: restore it, or `neuroflow sessions exclude` the session".into(),
+        ));
+    }
     let covered = if def.level == Level::Subject { eligible_sessions(state, unit.0) } else { vec![] };
     Decision::Ready(PlannedRun {
         stage: def,

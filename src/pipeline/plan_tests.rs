@@ -38,9 +38,9 @@ fn open() -> Policy {
 
 /// Subject 1 with sessions 10 (and 11 when `two`), all eligible.
 fn snapshot(two: bool) -> Snapshot {
-    let mut sessions = vec![SessionView { id: 10, subject_id: 1, eligible: true }];
+    let mut sessions = vec![SessionView { id: 10, subject_id: 1, eligible: true, dicom_missing: false }];
     if two {
-        sessions.push(SessionView { id: 11, subject_id: 1, eligible: true });
+        sessions.push(SessionView { id: 11, subject_id: 1, eligible: true, dicom_missing: false });
     }
     Snapshot { subjects: vec![1], sessions, current: vec![] }
 }
@@ -226,7 +226,7 @@ fn a_subject_that_gains_a_session_is_reprocessed() {
 fn caps_hold() {
     let mut s = Snapshot { subjects: vec![1, 2, 3], ..Default::default() };
     for subj in 1..=3 {
-        s.sessions.push(SessionView { id: subj * 10, subject_id: subj, eligible: true });
+        s.sessions.push(SessionView { id: subj * 10, subject_id: subj, eligible: true, dicom_missing: false });
     }
     let p = plan(&s, &policy(2, 1000), &Filter { stage: Some("bids_conversion".into()), ..Default::default() });
     assert_eq!(p.runs.len(), 2);
@@ -291,4 +291,15 @@ fn retries_keep_memory_grown_by_earlier_attempts() {
     s.current.push(r);
     let p = plan(&s, &open(), &Filter { stage: Some("bids_conversion".into()), ..Default::default() });
     assert_eq!(p.runs[0].request.mem_mb, 4096);
+}
+
+#[test]
+fn a_session_whose_dicom_is_gone_needs_a_person_for_the_stages_that_read_it() {
+    let mut s = snapshot(false);
+    s.sessions[0].dicom_missing = true;
+    let p = plan(&s, &open(), &Filter::default());
+    for def in STAGES.iter().filter(|d| d.reads_dicom) {
+        assert!(matches!(outcome(&p, def.name, unit_of(def, 10)), Outcome::NeedsHuman(_)), "{}", def.name);
+    }
+    assert!(p.runs.is_empty(), "no doomed attempt, and nothing downstream of it");
 }

@@ -67,6 +67,16 @@ pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDa
         .filter(|c| known.get(&c.rel_path).is_none_or(|f| f.intake_state != IntakeState::Registered.as_str()))
         .collect();
     report.already_registered = found.len() - todo.len();
+    let present: std::collections::HashSet<&str> = found.iter().map(|c| c.rel_path.as_str()).collect();
+    let vanished: Vec<IncomingFolder> = known
+        .values()
+        .filter(|f| f.intake_state != IntakeState::Registered.as_str() && !present.contains(f.rel_path.as_str()))
+        .cloned()
+        .collect();
+    if !vanished.is_empty() {
+        tracing::info!(folders = vanished.len(), "forgetting held folders that no longer exist");
+        store.drop_vanished_folders(&vanished)?;
+    }
     let progress = crate::progress::bar(todo.len() as u64, "discovering");
     let ctx = Ctx { cfg, tick, now, mapping: mapping.as_ref(), claims: &claims };
     for c in todo {

@@ -55,16 +55,23 @@ pub fn load(store: &mut Store) -> Result<(Snapshot, Labels)> {
         snap.subjects.push(s.id);
         labels.subjects.insert(s.id, label);
     }
+    snap.current = store.current_runs()?.iter().map(run_view).collect::<Result<_>>()?;
+    // Sessions whose DICOM is still needed: no completed run of a stage that reads it.
+    let converted: std::collections::HashSet<i64> = snap
+        .current
+        .iter()
+        .filter(|r| r.status == crate::domain::RunStatus::Completed)
+        .filter(|r| crate::stages::stage(&r.stage).is_some_and(|d| d.reads_dicom))
+        .filter_map(|r| r.unit.1)
+        .collect();
     for (sess, _) in store.all_sessions()? {
         let label = sess.session_label.parse::<SessionLabel>().map_err(|e| Error::Usage(e.to_string()))?;
-        snap.sessions.push(SessionView {
-            id: sess.id,
-            subject_id: sess.subject_id,
-            eligible: sess.is_valid && !sess.excluded && sess.identity_issue.is_none(),
-        });
+        let eligible = sess.is_valid && !sess.excluded && sess.identity_issue.is_none();
+        let dicom_missing =
+            eligible && !converted.contains(&sess.id) && !std::path::Path::new(&sess.dicom_path).is_dir();
+        snap.sessions.push(SessionView { id: sess.id, subject_id: sess.subject_id, eligible, dicom_missing });
         labels.sessions.insert(sess.id, (label, sess.dicom_path));
     }
-    snap.current = store.current_runs()?.iter().map(run_view).collect::<Result<_>>()?;
     Ok((snap, labels))
 }
 

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::db::Store;
 use crate::domain::WorkflowStatus;
 use crate::error::{Error, ExitClass, Result};
-use crate::pipeline::plan::{Filter, Plan, plan, summary};
+use crate::pipeline::plan::{Filter, Outcome, Plan, plan, summary};
 use crate::slurm::Scheduler;
 use crate::slurm::render::Templates;
 use serde::Serialize;
@@ -143,6 +143,17 @@ async fn stages<S: Scheduler>(
     let (snap, labels) = snapshot::load(store)?;
     let planned: Plan = plan(&snap, &snapshot::policy(cfg), &opts.filter);
     report.plan = summary(&planned);
+    // Everything that waits for a person is said on every tick, not once.
+    for (stage, unit, outcome) in &planned.outcomes {
+        if let Outcome::NeedsHuman(why) = outcome {
+            let who = labels.subjects.get(&unit.0).map_or(String::new(), |p| p.entity());
+            let ses =
+                unit.1.and_then(|s| labels.sessions.get(&s)).map_or(String::new(), |(l, _)| format!(" {}", l.entity()));
+            tracing::warn!(stage, subject = %who, session = %ses.trim(), "needs a person: {why}");
+            report.problems.push(format!("{stage} {who}{ses} needs a person: {why}"));
+            report.exit = report.exit.max(ExitClass::NeedsHuman as u8);
+        }
+    }
     mark(store, "plan")?;
     // Nothing to submit (the usual idle tick): no templates parsed, no file touched.
     let sub = if planned.runs.is_empty() {

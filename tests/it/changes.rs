@@ -460,3 +460,28 @@ fn a_session_arriving_while_qsiprep_runs_restarts_it_at_once() {
     let covered = std::fs::read_to_string(site.root().join("derivatives/qsiprep/sub-0084/sessions.txt")).unwrap();
     assert_eq!(covered.trim(), "ses-N1,ses-N2");
 }
+
+#[test]
+fn a_vanished_dicom_folder_needs_a_person_only_while_it_is_needed() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("G1", Manufacturer::Siemens);
+    site.add_session("G2", Manufacturer::Ge);
+    site.add_session("H1", Manufacturer::Canon);
+    site.set_mapping(&[("G2", "86")]);
+    assert!(site.nf().args(["workflow", "run", "--sync"]).output().unwrap().status.success());
+    // G2 is converted: its DICOM may go (sites clean up incoming). H1 (unmapped) is held.
+    std::fs::remove_dir_all(site.incoming().join("G2")).unwrap();
+    std::fs::remove_dir_all(site.incoming().join("H1")).unwrap();
+    site.set_mapping(&[("G2", "86"), ("G1", "85")]);
+    assert!(site.nf().args(["discover"]).output().unwrap().status.success());
+    let held = site.json(&["sessions", "list", "--status", "held"]);
+    assert!(held.as_array().unwrap().is_empty(), "a held folder that is gone is forgotten: {held}");
+    // G1 is registered but its folder disappears before conversion.
+    std::fs::remove_dir_all(site.incoming().join("G1")).unwrap();
+    let out = site.nf().args(["workflow", "run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sub-0085") && err.contains("DICOM folder is gone"), "{err}");
+    assert!(!err.contains("sub-0086"), "a converted session does not need its DICOM: {err}");
+    assert!(find(&runs(&site, true), "bids_conversion", "0085").is_empty(), "no doomed attempt");
+}
