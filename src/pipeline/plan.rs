@@ -33,6 +33,8 @@ pub struct SessionView {
     pub eligible: bool,
     /// Its DICOM folder is gone (checked only while a stage still needs it).
     pub dicom_missing: bool,
+    /// Why it is invalid (not excluded): a person must add data or exclude it.
+    pub invalid: Option<String>,
 }
 
 /// Everything planning reads: the units and the current runs.
@@ -120,6 +122,7 @@ struct State<'a> {
     eligible_by_subject: HashMap<i64, Vec<i64>>,
     eligible: std::collections::HashSet<i64>,
     dicom_missing: std::collections::HashSet<i64>,
+    invalid: HashMap<i64, &'a str>,
     current: HashMap<(&'a str, Unit), Cur<'a>>,
     live_per_stage: HashMap<String, u32>,
     live_total: u32,
@@ -134,6 +137,7 @@ pub fn plan(snapshot: &Snapshot, policy: &Policy, filter: &Filter) -> Plan {
     let mut state = State {
         eligible: snapshot.sessions.iter().filter(|x| x.eligible).map(|x| x.id).collect(),
         dicom_missing: snapshot.sessions.iter().filter(|x| x.dicom_missing).map(|x| x.id).collect(),
+        invalid: snapshot.sessions.iter().filter_map(|x| Some((x.id, x.invalid.as_deref()?))).collect(),
         eligible_by_subject,
         current: snapshot.current.iter().map(|r| ((r.stage.as_str(), r.unit), Cur::Stored(r))).collect(),
         live_per_stage: HashMap::new(),
@@ -265,7 +269,13 @@ fn decide(def: &'static StageDef, unit: Unit, state: &State, pol: &StagePolicy, 
     if let Some(session) = unit.1
         && !state.eligible.contains(&session)
     {
-        return not(Outcome::Waiting("session is invalid or excluded".into()));
+        return match state.invalid.get(&session) {
+            // Said once per session, by the stage that would read it first.
+            Some(why) if def.reads_dicom => not(Outcome::NeedsHuman(format!(
+                "the session is invalid ({why}): add the missing data (the folder is read again when it changes; `neuroflow sessions rescan` reads it now) or `neuroflow sessions exclude` it"
+            ))),
+            _ => not(Outcome::Waiting("session is invalid, excluded or disputed".into())),
+        };
     }
     let current = match state.current.get(&(def.name, unit)) {
         Some(Cur::Planned(_)) => return not(Outcome::InFlight),

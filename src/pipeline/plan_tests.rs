@@ -38,9 +38,9 @@ fn open() -> Policy {
 
 /// Subject 1 with sessions 10 (and 11 when `two`), all eligible.
 fn snapshot(two: bool) -> Snapshot {
-    let mut sessions = vec![SessionView { id: 10, subject_id: 1, eligible: true, dicom_missing: false }];
+    let mut sessions = vec![SessionView { id: 10, subject_id: 1, eligible: true, dicom_missing: false, invalid: None }];
     if two {
-        sessions.push(SessionView { id: 11, subject_id: 1, eligible: true, dicom_missing: false });
+        sessions.push(SessionView { id: 11, subject_id: 1, eligible: true, dicom_missing: false, invalid: None });
     }
     Snapshot { subjects: vec![1], sessions, current: vec![] }
 }
@@ -226,7 +226,13 @@ fn a_subject_that_gains_a_session_is_reprocessed() {
 fn caps_hold() {
     let mut s = Snapshot { subjects: vec![1, 2, 3], ..Default::default() };
     for subj in 1..=3 {
-        s.sessions.push(SessionView { id: subj * 10, subject_id: subj, eligible: true, dicom_missing: false });
+        s.sessions.push(SessionView {
+            id: subj * 10,
+            subject_id: subj,
+            eligible: true,
+            dicom_missing: false,
+            invalid: None,
+        });
     }
     let p = plan(&s, &policy(2, 1000), &Filter { stage: Some("bids_conversion".into()), ..Default::default() });
     assert_eq!(p.runs.len(), 2);
@@ -302,4 +308,18 @@ fn a_session_whose_dicom_is_gone_needs_a_person_for_the_stages_that_read_it() {
         assert!(matches!(outcome(&p, def.name, unit_of(def, 10)), Outcome::NeedsHuman(_)), "{}", def.name);
     }
     assert!(p.runs.is_empty(), "no doomed attempt, and nothing downstream of it");
+}
+
+#[test]
+fn an_invalid_session_needs_a_person_once() {
+    let mut s = snapshot(false);
+    s.sessions[0].eligible = false;
+    s.sessions[0].invalid = Some("Missing required scans: DWI".into());
+    let p = plan(&s, &open(), &Filter::default());
+    let needs: Vec<&str> =
+        p.outcomes.iter().filter(|(_, _, o)| matches!(o, Outcome::NeedsHuman(_))).map(|(st, _, _)| *st).collect();
+    assert_eq!(needs, vec!["bids_conversion"], "one line per session: {:?}", p.outcomes);
+    s.sessions[0].invalid = None; // excluded: nothing to say
+    let p = plan(&s, &open(), &Filter::default());
+    assert!(!p.outcomes.iter().any(|(_, _, o)| matches!(o, Outcome::NeedsHuman(_))));
 }

@@ -69,7 +69,8 @@ pub fn load(store: &mut Store) -> Result<(Snapshot, Labels)> {
         let eligible = sess.is_valid && !sess.excluded && sess.identity_issue.is_none();
         let dicom_missing =
             eligible && !converted.contains(&sess.id) && !std::path::Path::new(&sess.dicom_path).is_dir();
-        snap.sessions.push(SessionView { id: sess.id, subject_id: sess.subject_id, eligible, dicom_missing });
+        let invalid = (!sess.is_valid && !sess.excluded).then(|| sess.validation_message.clone());
+        snap.sessions.push(SessionView { id: sess.id, subject_id: sess.subject_id, eligible, dicom_missing, invalid });
         labels.sessions.insert(sess.id, (label, sess.dicom_path));
     }
     Ok((snap, labels))

@@ -244,10 +244,13 @@ fn a_visit_that_arrives_in_two_batches_is_read_again_and_runs() {
     let (dwi, rest): (Vec<_>, Vec<_>) = full.series.iter().cloned().partition(|s| is_dwi(&s));
     write_session(&dir, &neuroflow::synth::SessionSpec { series: rest, ..full.clone() }).unwrap();
     site.set_mapping(&[("T2B", "77")]);
-    // First batch: registered invalid; nothing runs, and a tick with no change re-reads nothing.
+    // First batch: registered invalid, which a person must see on every tick; nothing
+    // runs, and a tick with no change re-reads nothing.
     for _ in 0..2 {
         let out = site.nf().args(["workflow", "run"]).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("the session is invalid (Missing required scans: DWI)"), "{err}");
     }
     let s = site.json(&["sessions", "list"]);
     assert_eq!(
