@@ -3,7 +3,7 @@
 use super::common;
 use super::output::{self, Format};
 use super::workflow_cmd::slurm;
-use crate::db::{IncomingFolder, Session, Subject};
+use crate::db::{IncomingFolder, Session, Store, Subject};
 use crate::discovery::protocol::SeriesSummary;
 use crate::domain::IntakeState;
 use crate::error::{Error, Result};
@@ -115,6 +115,20 @@ fn held_row(f: &IncomingFolder) -> Row {
     }
 }
 
+/// A session as a person names it (`sub-`/`ses-` prefixes optional, codes as typed).
+fn find(
+    cfg: &crate::config::Config,
+    store: &mut Store,
+    participant: &str,
+    session: &str,
+) -> Result<(Session, Subject)> {
+    let p = common::participant(cfg, participant);
+    let s = session.trim_start_matches("ses-");
+    store
+        .session_by_labels(&p, s)?
+        .ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}; see `neuroflow sessions list`")))
+}
+
 pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
     match cmd {
         Command::List { status, subject, format } => list(explicit, status, subject, format),
@@ -122,11 +136,8 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
         Command::Revalidate { format } => revalidate(explicit, format).await,
         Command::Reassign { participant, session, to } => {
             let (loaded, mut store) = common::open(explicit)?;
-            let p = common::participant(&loaded.config, &participant);
-            let (p, s) = (p.as_str(), session.trim_start_matches("ses-"));
-            let (sess, _) = store
-                .session_by_labels(p, s)?
-                .ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}; see `neuroflow sessions list`")))?;
+            let (sess, subj) = find(&loaded.config, &mut store, &participant, &session)?;
+            let (p, s) = (subj.participant_label.as_str(), sess.session_label.as_str());
             let _lock = lock(&loaded.config)?;
             let (label, w) =
                 crate::workflow::identity::reassign(&loaded.config, &mut store, &slurm(&loaded.config), &sess, &to)
@@ -141,11 +152,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
         }
         Command::Rescan { participant, session, format } => {
             let (loaded, mut store) = common::open(explicit)?;
-            let p = common::participant(&loaded.config, &participant);
-            let (p, s) = (p.as_str(), session.trim_start_matches("ses-"));
-            let (sess, subj) = store
-                .session_by_labels(p, s)?
-                .ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}; see `neuroflow sessions list`")))?;
+            let (sess, subj) = find(&loaded.config, &mut store, &participant, &session)?;
             let _lock = lock(&loaded.config)?;
             let (updated, withdrawn) =
                 crate::workflow::sessions::rescan(&loaded.config, &mut store, &slurm(&loaded.config), &sess).await?;
@@ -161,11 +168,8 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
         }
         Command::Exclude { participant, session, reason, undo } => {
             let (loaded, mut store) = common::open(explicit)?;
-            let p = common::participant(&loaded.config, &participant);
-            let (p, s) = (p.as_str(), session.trim_start_matches("ses-"));
-            let (sess, _) = store
-                .session_by_labels(p, s)?
-                .ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}; see `neuroflow sessions list`")))?;
+            let (sess, subj) = find(&loaded.config, &mut store, &participant, &session)?;
+            let (p, s) = (subj.participant_label.as_str(), sess.session_label.as_str());
             let reason = if undo { None } else { reason };
             let _lock = lock(&loaded.config)?;
             let slurm = slurm(&loaded.config);
@@ -246,11 +250,7 @@ fn print_rows(rows: &[Row], format: Format) {
 
 fn show(explicit: Option<&Path>, participant: &str, session: &str, format: Format) -> Result<()> {
     let (loaded, mut store) = common::open(explicit)?;
-    let p = common::participant(&loaded.config, participant);
-    let (p, s) = (p.as_str(), session.trim_start_matches("ses-"));
-    let (sess, subj) = store
-        .session_by_labels(p, s)?
-        .ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}; see `neuroflow sessions list`")))?;
+    let (sess, subj) = find(&loaded.config, &mut store, participant, session)?;
     let series: Vec<SeriesSummary> = serde_json::from_str(&sess.series_json).unwrap_or_default();
     if format == Format::Json {
         output::json(

@@ -2,12 +2,11 @@
 //! so a job that already ended is recorded as it ended instead of being thrown away;
 //! the run's live downstream goes with it, in one scancel.
 
-use super::track::{cancel_downstream_of_ended, job, sync};
+use super::track::{cancel_downstream_of_ended, cancel_live, sync};
 use crate::config::Config;
-use crate::db::{JobUpdate, Store};
+use crate::db::Store;
 use crate::domain::{FailureCause, RunStatus};
 use crate::error::{Error, Result};
-use crate::lifecycle::RunEvent;
 use crate::slurm::Scheduler;
 use serde::Serialize;
 
@@ -58,23 +57,10 @@ pub async fn disabled_stages<S: Scheduler>(cfg: &Config, store: &mut Store, slur
         }
         return Ok(0);
     }
-    let jobs: Vec<crate::domain::JobId> = live.iter().filter_map(job).collect();
-    let mut calls = 0;
-    if !jobs.is_empty() {
-        slurm.cancel(&jobs).await?;
-        calls += 1;
-    }
-    for r in &live {
-        let facts = JobUpdate { slurm_state: job(r).map(|_| "CANCELLED".to_string()), ..Default::default() };
-        let msg = format!("cancelled: stage {} is disabled (--cancel-disabled)", r.stage);
-        store.apply_run_event(r.id, RunEvent::Cancelled(FailureCause::ByPerson), &facts, &msg)?;
-        tracing::info!(run_id = r.id, stage = %r.stage, "{msg}");
-    }
-    // Downstream runs always have a job by the time their upstream runs (afterok).
-    if cancel_downstream_of_ended(store, slurm).await? > 0 {
-        calls += 1;
-    }
-    Ok(calls)
+    let why: Vec<(&crate::db::Run, String)> =
+        live.iter().map(|r| (r, format!("cancelled: stage {} is disabled (--cancel-disabled)", r.stage))).collect();
+    let calls = cancel_live(store, slurm, &why, FailureCause::ByPerson).await?;
+    Ok(calls + downstream_calls(store, slurm).await?)
 }
 
 /// Live subject-level runs of subjects that gained a session since they started
@@ -102,22 +88,18 @@ pub async fn restart_for_new_sessions<S: Scheduler>(cfg: &Config, store: &mut St
     if stale.is_empty() {
         return Ok(0);
     }
-    let jobs: Vec<crate::domain::JobId> = stale.iter().filter_map(|(r, _)| job(r)).collect();
-    let mut calls = 0;
-    if !jobs.is_empty() {
-        slurm.cancel(&jobs).await?;
-        calls += 1;
-    }
-    for (r, new) in &stale {
-        let facts = JobUpdate { slurm_state: job(r).map(|_| "CANCELLED".to_string()), ..Default::default() };
-        let msg = format!("cancelled by neuroflow to start over with the new session(s) {}", new.join(", "));
-        store.apply_run_event(r.id, RunEvent::Cancelled(FailureCause::Restarted), &facts, &msg)?;
-        tracing::info!(run_id = r.id, stage = %r.stage, "{msg}");
-    }
-    if cancel_downstream_of_ended(store, slurm).await? > 0 {
-        calls += 1;
-    }
-    Ok(calls)
+    let why: Vec<(&crate::db::Run, String)> = stale
+        .iter()
+        .map(|(r, new)| (r, format!("cancelled by neuroflow to start over with the new session(s) {}", new.join(", "))))
+        .collect();
+    let calls = cancel_live(store, slurm, &why, FailureCause::Restarted).await?;
+    Ok(calls + downstream_calls(store, slurm).await?)
+}
+
+/// Cancels the live downstream of runs that just ended; its Slurm calls (downstream
+/// runs always have a job by the time their upstream runs: afterok).
+async fn downstream_calls<S: Scheduler>(store: &mut Store, slurm: &S) -> Result<u32> {
+    Ok(u32::from(cancel_downstream_of_ended(store, slurm).await? > 0))
 }
 
 /// Cancels run `id` for a person. The caller holds the tick lock.
@@ -133,17 +115,8 @@ pub async fn cancel_run<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S
         tracing::warn!(run_id = id, status = %run.status, "the job had already ended; nothing cancelled");
         return Ok(CancelOutcome::AlreadyEnded { run_id: id, status: run.status, slurm_state: run.slurm_state });
     }
-    if let Some(j) = job(&run) {
-        slurm.cancel(&[j]).await?;
-    }
-    let facts = JobUpdate {
-        slurm_state: job(&run).map(|_| "CANCELLED".to_string()),
-        pending_reason: Some(String::new()),
-        ..Default::default()
-    };
-    let msg = "cancelled by a person (`neuroflow runs cancel`)";
-    store.apply_run_event(id, RunEvent::Cancelled(FailureCause::ByPerson), &facts, msg)?;
-    tracing::info!(run_id = id, stage = %run.stage, job_id = run.slurm_job_id.unwrap_or_default(), "{msg}");
+    let msg = "cancelled by a person (`neuroflow runs cancel`)".to_string();
+    cancel_live(store, slurm, &[(&run, msg)], FailureCause::ByPerson).await?;
     let downstream = cancel_downstream_of_ended(store, slurm).await?;
     Ok(CancelOutcome::Cancelled { run_id: id, downstream })
 }

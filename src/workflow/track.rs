@@ -304,26 +304,38 @@ async fn cancel_downstream<S: Scheduler>(
     if doomed.is_empty() {
         return Ok(());
     }
-    let ids: Vec<JobId> = doomed.iter().filter_map(|r| job(r)).collect();
-    if !ids.is_empty() {
-        report.slurm_calls += 1;
-        slurm.cancel(&ids).await?;
-    }
-    for r in doomed {
-        let why = upstream_ids(r)
-            .find(|u| doomed_ids.contains(u))
-            .map(|u| (u, "cancelled"))
-            .or_else(|| statuses.failed_upstream(r));
-        let msg = match why {
+    let why = |r: &Run| {
+        let up = upstream_ids(r).find(|u| doomed_ids.contains(u)).map(|u| (u, "cancelled"));
+        match up.or_else(|| statuses.failed_upstream(r)) {
             Some((u, s)) => format!("cancelled by neuroflow: upstream run {u} is {s}"),
             None => "cancelled by neuroflow: an upstream run failed".into(),
-        };
-        let msg = msg.as_str();
-        let facts = JobUpdate { slurm_state: job(r).map(|_| "CANCELLED".to_string()), ..Default::default() };
-        store.apply_run_event(r.id, RunEvent::Cancelled(FailureCause::UpstreamFailed), &facts, msg)?;
+        }
+    };
+    let with_reasons: Vec<(&Run, String)> = doomed.iter().map(|r| (*r, why(r))).collect();
+    report.slurm_calls += cancel_live(store, slurm, &with_reasons, FailureCause::UpstreamFailed).await?;
+    for r in doomed {
         statuses.0.insert(r.id, RunStatus::Cancelled.as_str().into());
-        tracing::info!(run_id = r.id, stage = %r.stage, job_id = r.slurm_job_id.unwrap_or_default(), "cancelled downstream of a failed run");
         report.cancelled_downstream += 1;
     }
     Ok(())
+}
+
+/// Cancels these live runs with one scancel and records `cause` with each one's
+/// message (no attempt used). Returns the Slurm calls made (0 or 1).
+pub async fn cancel_live<S: Scheduler>(
+    store: &mut Store,
+    slurm: &S,
+    runs: &[(&Run, String)],
+    cause: FailureCause,
+) -> Result<u32> {
+    let ids: Vec<JobId> = runs.iter().filter_map(|(r, _)| job(r)).collect();
+    if !ids.is_empty() {
+        slurm.cancel(&ids).await?;
+    }
+    for (r, msg) in runs {
+        let facts = JobUpdate { slurm_state: job(r).map(|_| "CANCELLED".to_string()), ..Default::default() };
+        store.apply_run_event(r.id, RunEvent::Cancelled(cause), &facts, msg)?;
+        tracing::info!(run_id = r.id, stage = %r.stage, job_id = r.slurm_job_id.unwrap_or_default(), "{msg}");
+    }
+    Ok(u32::from(!ids.is_empty()))
 }

@@ -4,11 +4,10 @@
 //! the finished runs that read it stop being current (superseded, history kept), so
 //! the subject is processed again without it. Every step is an audit row.
 
-use super::track::{cancel_downstream_of_ended, job};
-use crate::db::{JobUpdate, Run, Store};
-use crate::domain::{FailureCause, JobId};
+use super::track::{cancel_downstream_of_ended, cancel_live};
+use crate::db::{Run, Store};
+use crate::domain::FailureCause;
 use crate::error::Result;
-use crate::lifecycle::RunEvent;
 use crate::slurm::Scheduler;
 use serde::Serialize;
 
@@ -46,18 +45,9 @@ pub async fn withdraw_session<S: Scheduler>(
         .collect();
     let live: Vec<&Run> =
         touching.iter().filter(|r| r.status.parse::<crate::domain::RunStatus>().is_ok_and(|s| s.is_live())).collect();
-    let jobs: Vec<JobId> = live.iter().filter_map(|r| job(r)).collect();
-    if !jobs.is_empty() {
-        slurm.cancel(&jobs).await?;
-    }
-    let mut out = Withdrawn::default();
-    for r in &live {
-        let facts = JobUpdate { slurm_state: job(r).map(|_| "CANCELLED".to_string()), ..Default::default() };
-        let msg = format!("cancelled by neuroflow: {why}");
-        store.apply_run_event(r.id, RunEvent::Cancelled(FailureCause::SessionWithdrawn), &facts, &msg)?;
-        tracing::info!(run_id = r.id, stage = %r.stage, job_id = r.slurm_job_id.unwrap_or_default(), "{msg}");
-        out.cancelled.push(r.id);
-    }
+    let reasons: Vec<(&Run, String)> = live.iter().map(|r| (*r, format!("cancelled by neuroflow: {why}"))).collect();
+    cancel_live(store, slurm, &reasons, FailureCause::SessionWithdrawn).await?;
+    let mut out = Withdrawn { cancelled: live.iter().map(|r| r.id).collect(), ..Default::default() };
     out.downstream_cancelled = cancel_downstream_of_ended(store, slurm).await?;
     out.withdrawn = touching.iter().map(|r| r.id).collect();
     store.withdraw_runs(&out.withdrawn, &format!("no longer current: {why}"))?;

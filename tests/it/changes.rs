@@ -7,22 +7,27 @@ use crate::support::site::Site;
 use neuroflow::synth::Manufacturer;
 use std::time::{Duration, Instant};
 
+/// The ids of these runs' jobs that Slurm still has in its queue ("" when none).
+fn still_queued<'a>(rows: impl IntoIterator<Item = &'a serde_json::Value>) -> String {
+    let ids: Vec<String> = rows.into_iter().filter_map(|r| r["job_id"].as_i64()).map(|j| j.to_string()).collect();
+    let out = std::process::Command::new("squeue")
+        .args(["--noheader", "--format=%i", &format!("--jobs={}", ids.join(","))])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// Waits until none of the site's jobs is in the queue (nothing tracked meanwhile).
 fn wait_for_slurm(site: &Site) {
     let deadline = Instant::now() + Duration::from_secs(120);
-    let ids: Vec<String> =
-        runs(site, false).iter().filter_map(|r| r["job_id"].as_i64()).map(|j| j.to_string()).collect();
+    let rows = runs(site, false);
     while Instant::now() < deadline {
-        let out = std::process::Command::new("squeue")
-            .args(["--noheader", "--format=%i", &format!("--jobs={}", ids.join(","))])
-            .output()
-            .unwrap();
-        if String::from_utf8_lossy(&out.stdout).trim().is_empty() {
+        if still_queued(&rows).is_empty() {
             return;
         }
         std::thread::sleep(Duration::from_millis(300));
     }
-    panic!("jobs {ids:?} still queued");
+    panic!("jobs still queued: {}", still_queued(&rows));
 }
 
 #[test]
@@ -97,21 +102,8 @@ fn runs_cancel_names_the_person_and_takes_the_live_downstream_with_it() {
     }
     // No job of the site is left in Slurm but the conversion, and a tick leaves the
     // person's decision alone.
-    let ids: Vec<String> = rows
-        .iter()
-        .filter(|r| r["stage"] != "bids_conversion")
-        .filter_map(|r| r["job_id"].as_i64())
-        .map(|j| j.to_string())
-        .collect();
-    let q = std::process::Command::new("squeue")
-        .args(["--noheader", "--format=%i", &format!("--jobs={}", ids.join(","))])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&q.stdout).trim().is_empty(),
-        "still queued: {}",
-        String::from_utf8_lossy(&q.stdout)
-    );
+    let queued = still_queued(rows.iter().filter(|r| r["stage"] != "bids_conversion"));
+    assert!(queued.is_empty(), "still queued: {queued}");
     let out = site.nf().env("NF_STANDIN_SLEEP", "0").args(["workflow", "run", "--sync"]).output().unwrap();
     assert_ne!(out.status.code(), Some(2));
     assert_eq!(find(&runs(&site, true), "qsiprep", "0072").len(), 1, "not resubmitted");
@@ -167,17 +159,8 @@ fn excluding_keeps_a_session_out(db: TestDb, while_queued: bool) {
     }
     if while_queued {
         // Nothing of the subject is left in Slurm (E1's downstream went with its qsiprep).
-        let ids: Vec<String> = before
-            .iter()
-            .filter(|r| r["stage"] != "bids_conversion")
-            .filter_map(|r| r["job_id"].as_i64())
-            .map(|j| j.to_string())
-            .collect();
-        let q = std::process::Command::new("squeue")
-            .args(["--noheader", "--format=%i", &format!("--jobs={}", ids.join(","))])
-            .output()
-            .unwrap();
-        assert!(String::from_utf8_lossy(&q.stdout).trim().is_empty(), "{}", String::from_utf8_lossy(&q.stdout));
+        let queued = still_queued(before.iter().filter(|r| r["stage"] != "bids_conversion"));
+        assert!(queued.is_empty(), "still queued: {queued}");
     }
     // The subject is processed again without the session.
     let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
