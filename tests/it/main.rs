@@ -10,6 +10,7 @@ mod changes;
 mod cli_basics;
 mod dicom_real;
 mod intake;
+mod intake_changes;
 mod migrations;
 mod sessions_cli;
 mod slurm_real;
