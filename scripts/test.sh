@@ -9,5 +9,11 @@ bash "$HERE/scripts/setup.sh"
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 cd "$HERE"
 T0=$(date +%s)
+# The written rules, enforced: formatting, lints (clippy.toml bans spawning processes
+# outside slurm::runner), and shell hygiene of the scripts and stand-ins.
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+shellcheck -x scripts/*.sh slurm/*.sh .ci/run tests/fixtures/standins/{common.sh,apptainer,heudiconv,qsiprep,qsirecon,qsiparc}
+echo "checks: fmt, clippy, shellcheck clean in $(( $(date +%s) - T0 )) s"
 cargo test --locked "$@"
 echo "tests: done in $(( $(date +%s) - T0 )) s"
