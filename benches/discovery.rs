@@ -15,13 +15,10 @@ fn main() {
     let files: usize = std::env::var("NF_BENCH_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
-    let synth = Command::new(env!("CARGO_BIN_EXE_neuroflow-synth"))
-        .arg(root.join("incoming"))
-        .args(["--sessions", &sessions.to_string(), "--files-per-session", &files.to_string()])
-        .output()
-        .expect("neuroflow-synth runs");
-    assert!(synth.status.success(), "{}", String::from_utf8_lossy(&synth.stderr));
-    std::fs::write(root.join("mapping.csv"), &synth.stdout).unwrap();
+    let (rows, _) =
+        neuroflow_synth::write_site(&root.join("incoming"), sessions, files, None, "P").expect("generated site");
+    let mapping: String = rows.iter().map(|(scan, subject)| format!("{scan},{subject}\n")).collect();
+    std::fs::write(root.join("mapping.csv"), format!("ScanID,SubjectCode\n{mapping}")).unwrap();
     let config = root.join("neuroflow.yaml");
     std::fs::write(
         &config,

@@ -14,7 +14,7 @@ VENV=${NEUROFLOW_VENV:-/opt/neuroflow-venv}
 bash "$HERE/scripts/setup.sh"
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
-(cd "$HERE" && cargo build --locked --release --bins)
+(cd "$HERE" && cargo build --locked --release --workspace --bins)
 NF="$HERE/target/release/neuroflow"
 SYNTH="$HERE/target/release/neuroflow-synth"
 STANDINS="$HERE/tests/fixtures/standins"

@@ -11,9 +11,9 @@ cd "$HERE"
 T0=$(date +%s)
 # The written rules, enforced: formatting, lints (clippy.toml bans spawning processes
 # outside slurm::runner), and shell hygiene of the scripts and stand-ins.
-cargo fmt --check
-cargo clippy --locked --all-targets -- -D warnings
+cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
 shellcheck -x scripts/*.sh slurm/*.sh .ci/run tests/fixtures/standins/{common.sh,apptainer,heudiconv,qsiprep,qsirecon,qsiparc}
 echo "checks: fmt, clippy, shellcheck clean in $(( $(date +%s) - T0 )) s"
-cargo test --locked "$@"
+cargo test --locked --workspace "$@"
 echo "tests: done in $(( $(date +%s) - T0 )) s"

@@ -13,5 +13,4 @@ pub mod progress;
 pub mod recon_specs;
 pub mod slurm;
 pub mod stages;
-pub mod synth;
 pub mod workflow;

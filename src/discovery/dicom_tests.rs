@@ -297,7 +297,7 @@ fn long_headers_grow_the_buffer_up_to_the_limit() {
 
 #[test]
 fn generated_sessions_read_back_like_dicom_object_reads_them() {
-    use crate::synth::{Manufacturer, standard_session, write_session};
+    use neuroflow_synth::{Manufacturer, standard_session, write_session};
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = standard_session("20240115_1430", "P0042", Manufacturer::Philips, 60);
     assert_eq!(write_session(dir.path(), &spec).expect("write session"), 60);

@@ -3,7 +3,7 @@
 
 use crate::support::chain::{ChainOpts, find, runs, site};
 use crate::support::db::TestDb;
-use neuroflow::synth::Manufacturer;
+use neuroflow_synth::Manufacturer;
 
 #[test]
 fn an_overlong_scan_id_is_held_with_its_reason_and_the_rest_runs() {

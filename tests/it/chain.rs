@@ -3,7 +3,7 @@
 
 use crate::support::chain::{ChainOpts, RECON_SUFFIX, Runtime, find, runs, site, ticks};
 use crate::support::db::TestDb;
-use neuroflow::synth::Manufacturer;
+use neuroflow_synth::Manufacturer;
 use std::process::Command;
 use std::time::Instant;
 

@@ -3,7 +3,7 @@
 
 use crate::support::chain::{ChainOpts, runs, site, ticks};
 use crate::support::db::TestDb;
-use neuroflow::synth::Manufacturer;
+use neuroflow_synth::Manufacturer;
 use std::os::unix::fs::PermissionsExt;
 
 #[test]

@@ -4,7 +4,7 @@
 use crate::support::chain::{ChainOpts, find, runs, site};
 use crate::support::db::TestDb;
 use crate::support::site::Site;
-use neuroflow::synth::Manufacturer;
+use neuroflow_synth::Manufacturer;
 use std::time::{Duration, Instant};
 
 /// The ids of these runs' jobs that Slurm still has in its queue ("" when none).

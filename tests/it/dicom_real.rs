@@ -4,7 +4,8 @@
 
 use chrono::NaiveDate;
 use neuroflow::discovery::dicom::{Probe, SeriesHeader, read_header};
-use neuroflow::synth::{self, Manufacturer};
+use neuroflow_synth as synth;
+use neuroflow_synth::Manufacturer;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,7 +4,7 @@
 use crate::both_backends;
 use crate::support::db::TestDb;
 use crate::support::site::Site;
-use neuroflow::synth::Manufacturer;
+use neuroflow_synth::Manufacturer;
 use serde_json::Value;
 
 both_backends!(
@@ -248,8 +248,8 @@ fn subject_and_session_folders_with_a_path_pattern(db: TestDb) {
     let site = Site::new(db, pattern);
     for (subject, session, m) in [("CLM_L_01", "visit-1", Manufacturer::Ge), ("75", "baseline", Manufacturer::Siemens)]
     {
-        let spec = neuroflow::synth::standard_session(session, subject, m, 30);
-        neuroflow::synth::write_session(&site.incoming().join(subject).join(session), &spec).unwrap();
+        let spec = neuroflow_synth::standard_session(session, subject, m, 30);
+        neuroflow_synth::write_session(&site.incoming().join(subject).join(session), &spec).unwrap();
     }
     let r = site.json(&["discover"]);
     assert_eq!(r["registered_valid"], 2, "{r}");

@@ -3,17 +3,17 @@
 
 use crate::support::chain::{ChainOpts, find, runs, site};
 use crate::support::db::TestDb;
-use neuroflow::synth::Manufacturer;
+use neuroflow_synth::Manufacturer;
 
 #[test]
 fn a_visit_that_arrives_in_two_batches_is_read_again_and_runs() {
-    use neuroflow::synth::{SeriesKind, series_folder, standard_session, write_session};
+    use neuroflow_synth::{SeriesKind, series_folder, standard_session, write_session};
     let site = site(TestDb::sqlite(), &ChainOpts::default());
     let dir = site.incoming().join("T2B");
     let full = standard_session("T2B", "P1", Manufacturer::Siemens, 40);
-    let is_dwi = |s: &&neuroflow::synth::SeriesSpec| matches!(s.kind, SeriesKind::Dwi { .. });
+    let is_dwi = |s: &&neuroflow_synth::SeriesSpec| matches!(s.kind, SeriesKind::Dwi { .. });
     let (dwi, rest): (Vec<_>, Vec<_>) = full.series.iter().cloned().partition(|s| is_dwi(&s));
-    write_session(&dir, &neuroflow::synth::SessionSpec { series: rest, ..full.clone() }).unwrap();
+    write_session(&dir, &neuroflow_synth::SessionSpec { series: rest, ..full.clone() }).unwrap();
     site.set_mapping(&[("T2B", "77")]);
     // First batch: registered invalid, which a person must see on every tick; nothing
     // runs, and a tick with no change re-reads nothing.
@@ -30,7 +30,7 @@ fn a_visit_that_arrives_in_two_batches_is_read_again_and_runs() {
     );
     assert!(runs(&site, true).is_empty());
     // The DWI series lands: the next tick reads the folder again and the chain runs.
-    write_session(&dir, &neuroflow::synth::SessionSpec { series: dwi.clone(), ..full.clone() }).unwrap();
+    write_session(&dir, &neuroflow_synth::SessionSpec { series: dwi.clone(), ..full.clone() }).unwrap();
     let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(site.json(&["sessions", "list"])[0]["status"], "valid");
@@ -124,8 +124,8 @@ fn a_folder_whose_name_is_not_utf8_is_held_with_the_reason_and_the_rest_runs() {
     use std::os::unix::ffi::OsStrExt;
     let site = site(TestDb::sqlite(), &ChainOpts::default());
     let bad = std::ffi::OsStr::from_bytes(b"2024\xe9t\xe9");
-    let spec = neuroflow::synth::standard_session("X", "P9", Manufacturer::Ge, 40);
-    neuroflow::synth::write_session(&site.incoming().join(bad), &spec).unwrap();
+    let spec = neuroflow_synth::standard_session("X", "P9", Manufacturer::Ge, 40);
+    neuroflow_synth::write_session(&site.incoming().join(bad), &spec).unwrap();
     site.add_session("U1", Manufacturer::Siemens);
     site.set_mapping(&[("U1", "79")]);
     let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();

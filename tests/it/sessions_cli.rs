@@ -2,7 +2,7 @@
 
 use crate::support::chain::{ChainOpts, runs, site};
 use crate::support::db::TestDb;
-use neuroflow::synth::Manufacturer;
+use neuroflow_synth::Manufacturer;
 
 #[test]
 fn an_excluded_session_is_not_processed() {

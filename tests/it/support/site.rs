@@ -3,7 +3,7 @@
 use super::bin;
 use super::db::TestDb;
 use assert_cmd::Command;
-use neuroflow::synth::{Manufacturer, standard_session, write_session};
+use neuroflow_synth::{Manufacturer, standard_session, write_session};
 use std::path::{Path, PathBuf};
 
 pub struct Site {

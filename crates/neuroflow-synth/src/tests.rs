@@ -99,3 +99,18 @@ fn directions_are_distinct_unit_vectors() {
         assert!(dirs[i + 1..].iter().all(|e| e != d));
     }
 }
+
+#[test]
+fn scan_ids_are_unique_and_dated() {
+    let ids: std::collections::BTreeSet<String> = (0..1000).map(scan_id).collect();
+    assert_eq!(ids.len(), 1000);
+    assert_eq!(scan_id(0), "20240115_0800");
+    assert_eq!(scan_id(7), "20240115_1645");
+    assert_eq!(scan_id(8), "20240116_0800");
+}
+
+#[test]
+fn subjects_get_two_sessions() {
+    let codes: Vec<String> = (0..5).map(|i| subject_code("P", i, 5)).collect();
+    assert_eq!(codes, ["P0001", "P0002", "P0003", "P0001", "P0002"]);
+}

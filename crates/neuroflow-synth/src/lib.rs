@@ -1,7 +1,7 @@
 //! Synthetic DICOM sessions for tests, the benchmark and the demo.
 //!
 //! Each series is a stack of 16×16 MR images, explicit VR little endian, written with dicom-object
-//! (an encoder independent of [`crate::discovery::dicom`]'s reader). They carry what real dcm2niix
+//! (an encoder independent of neuroflow's own header reader). They carry what real dcm2niix
 //! needs to convert them correctly: geometry (Image Position/Orientation, PixelSpacing,
 //! SliceThickness), timing (EchoTime, RepetitionTime, AcquisitionTime), InstanceNumber,
 //! InPlanePhaseEncodingDirection, and for DWI the standard DiffusionBValue (0018,9087) and
@@ -11,7 +11,7 @@
 mod elements;
 mod uid;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -224,6 +224,50 @@ fn write_series(folder: &Path, session: &SessionSpec, series: &SeriesSpec) -> Re
         file.write_to_file(&path).map_err(|e| SynthError::Write { path: path.clone(), message: e.to_string() })?;
     }
     Ok(series.files)
+}
+
+/// Visits a generated site has per day (ScanIDs `YYYYMMDD_HHMM`, 75 minutes apart).
+const VISITS_PER_DAY: usize = 8;
+
+/// The i-th ScanID: `YYYYMMDD_HHMM`, unique for every i.
+pub fn scan_id(i: usize) -> String {
+    let first = NaiveDateTime::new(
+        NaiveDate::from_ymd_opt(2024, 1, 15).unwrap_or_default(),
+        NaiveTime::from_hms_opt(8, 0, 0).unwrap_or_default(),
+    );
+    let day = TimeDelta::days((i / VISITS_PER_DAY) as i64);
+    let slot = TimeDelta::minutes(75 * (i % VISITS_PER_DAY) as i64);
+    (first + day + slot).format("%Y%m%d_%H%M").to_string()
+}
+
+pub fn subject_code(prefix: &str, i: usize, sessions: usize) -> String {
+    let subjects = sessions.div_ceil(2).max(1);
+    format!("{prefix}{:04}", i % subjects + 1)
+}
+
+/// Writes `sessions` generated sessions under `dir` (in parallel), one folder per ScanID;
+/// subjects get two sessions each where possible (session i belongs to subject
+/// i mod ⌈N/2⌉). `vendor` None cycles through all four. Returns the (ScanID,
+/// SubjectCode) rows of the mapping and the number of files written.
+pub fn write_site(
+    dir: &Path,
+    sessions: usize,
+    files_per_session: usize,
+    vendor: Option<Manufacturer>,
+    prefix: &str,
+) -> Result<(Vec<(String, String)>, usize), String> {
+    use rayon::prelude::*;
+    let rows: Vec<(String, String)> = (0..sessions).map(|i| (scan_id(i), subject_code(prefix, i, sessions))).collect();
+    let written: Result<Vec<usize>, String> = rows
+        .par_iter()
+        .enumerate()
+        .map(|(i, (scan, subject))| {
+            let m = vendor.unwrap_or(Manufacturer::ALL[i % Manufacturer::ALL.len()]);
+            let spec = standard_session(scan, subject, m, files_per_session);
+            write_session(&dir.join(scan), &spec).map_err(|e| format!("session {scan}: {e}"))
+        })
+        .collect();
+    Ok((rows, written?.iter().sum()))
 }
 
 #[cfg(test)]
