@@ -5,6 +5,7 @@ use super::output::{self, Format};
 use super::submit::resolve;
 use super::workflow_cmd::{print_tick, slurm};
 use crate::db::{Run, Store};
+use crate::domain::{FailureCause, RunStatus};
 use crate::error::Result;
 use crate::pipeline::plan::Filter;
 use crate::workflow::cancel::{CancelOutcome, cancel_run};
@@ -56,8 +57,8 @@ pub struct RunRow {
     pub participant: String,
     pub session: Option<String>,
     pub attempt: i32,
-    pub status: String,
-    pub cause: Option<String>,
+    pub status: RunStatus,
+    pub cause: Option<FailureCause>,
     pub superseded: bool,
     pub job_id: Option<i64>,
     pub slurm_state: Option<String>,
@@ -86,8 +87,8 @@ fn row(r: &Run, subjects: &HashMap<i64, String>, sessions: &HashMap<i64, String>
         participant: subjects.get(&r.subject_id).cloned().unwrap_or_default(),
         session: r.session_id.and_then(|s| sessions.get(&s).cloned()),
         attempt: r.attempt,
-        status: r.status.clone(),
-        cause: r.failure_cause.clone(),
+        status: r.status,
+        cause: r.failure_cause,
         superseded: r.superseded,
         job_id: r.slurm_job_id,
         slurm_state: r.slurm_state.clone(),
@@ -115,7 +116,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
                 .iter()
                 .map(|r| row(r, &subjects, &sessions))
                 .filter(|r| stage.as_deref().is_none_or(|s| r.stage == s))
-                .filter(|r| status.as_deref().is_none_or(|s| r.status == s))
+                .filter(|r| status.as_deref().is_none_or(|s| r.status.as_str() == s))
                 .filter(|r| subject.as_deref().is_none_or(|s| r.participant == s))
                 .collect();
             print_rows(&rows, format);
@@ -197,7 +198,7 @@ fn print_rows(rows: &[RunRow], format: Format) {
                 r.participant.clone(),
                 r.session.clone().unwrap_or_else(|| "-".into()),
                 r.attempt.to_string(),
-                if r.superseded { format!("{} (superseded)", r.status) } else { r.status.clone() },
+                if r.superseded { format!("{} (superseded)", r.status) } else { r.status.to_string() },
                 r.job_id.map_or("-".into(), |j| j.to_string()),
                 r.slurm_state.clone().unwrap_or_default(),
                 r.exit_code.map_or(String::new(), |c| format!("{c}:{}", r.exit_signal.unwrap_or(0))),

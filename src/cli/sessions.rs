@@ -108,7 +108,7 @@ fn held_row(f: &IncomingFolder) -> Row {
         participant: f.subject_hint.clone().unwrap_or_else(|| "-".into()),
         session: f.session_hint.clone().unwrap_or_else(|| "-".into()),
         scan_id: f.scan_id.clone(),
-        status: f.intake_state.clone(),
+        status: f.intake_state.to_string(),
         study_date: None,
         scans_found: serde_json::Value::Null,
         message: f.reason.clone(),
@@ -204,8 +204,8 @@ fn list(explicit: Option<&Path>, status: Option<String>, subject: Option<String>
         Some(state) => store
             .incoming_folders()?
             .iter()
-            .filter(|f| f.intake_state != IntakeState::Registered.as_str())
-            .filter(|f| state.is_none_or(|s| f.intake_state == s.as_str()))
+            .filter(|f| f.intake_state != IntakeState::Registered)
+            .filter(|f| state.is_none_or(|s| f.intake_state == s))
             .map(held_row)
             .collect(),
         None => {

@@ -3,6 +3,7 @@
 
 mod audit;
 mod conn;
+mod enums;
 mod identity;
 mod intake;
 mod models;
@@ -26,7 +27,7 @@ pub enum DbError {
     Connect { url: String, message: String },
     #[error("database migration failed: {0}")]
     Migration(String),
-    #[error("database query failed ({what}): {source}")]
+    #[error("database query failed ({what}): {}", with_causes(.source))]
     Query { what: &'static str, source: diesel::result::Error },
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
@@ -34,8 +35,17 @@ pub enum DbError {
     Transition { run_id: i64, source: crate::lifecycle::TransitionError },
     #[error("the unit already has a live run ({run_id}, {status}); cancel it first")]
     UnitBusy { run_id: i64, status: String },
-    #[error("stored value is corrupt: {0}")]
-    Corrupt(String),
+}
+
+/// An error and what caused it (diesel's "Error deserializing field" hides the why).
+fn with_causes(e: &diesel::result::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
 }
 
 impl From<diesel::result::Error> for DbError {

@@ -1,6 +1,7 @@
 //! Rows as Rust structs. Status-like columns are text in SQL and enums here.
 
 use super::schema::*;
+use crate::domain::{FailureCause, IntakeState, RunStatus, WorkflowStatus};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -64,8 +65,8 @@ pub struct Run {
     pub subject_id: i64,
     pub session_id: Option<i64>,
     pub attempt: i32,
-    pub status: String,
-    pub failure_cause: Option<String>,
+    pub status: RunStatus,
+    pub failure_cause: Option<FailureCause>,
     pub message: String,
     pub superseded: bool,
     pub superseded_by: Option<i64>,
@@ -137,7 +138,7 @@ pub struct WorkflowRun {
     pub id: i64,
     pub started_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
-    pub status: String,
+    pub status: WorkflowStatus,
     pub current_stage: Option<String>,
     pub stages_completed: String,
     pub counts_json: String,
@@ -182,7 +183,7 @@ pub struct IncomingFolder {
     pub scan_id: String,
     pub subject_hint: Option<String>,
     pub session_hint: Option<String>,
-    pub intake_state: String,
+    pub intake_state: IntakeState,
     pub reason: String,
     pub file_count: i64,
     pub total_bytes: i64,

@@ -83,8 +83,8 @@ impl Store {
         self.conn
             .transaction(|c| {
                 let previous = current_of_unit(c, &new.stage, new.subject_id, new.session_id)?;
-                if let Some(p) = previous.as_ref().filter(|p| is_live_text(&p.status)) {
-                    return Err(DbError::UnitBusy { run_id: p.id, status: p.status.clone() });
+                if let Some(p) = previous.as_ref().filter(|p| p.status.is_live()) {
+                    return Err(DbError::UnitBusy { run_id: p.id, status: p.status.to_string() });
                 }
                 if let Some(p) = &previous {
                     mark_superseded(c, p.id)?;
@@ -170,7 +170,7 @@ impl Store {
     ) -> Result<Run, DbError> {
         self.conn.transaction(|c| {
             let run = load_run(c, run_id).map_err(|e| DbError::query("load run", e))?;
-            let from: RunStatus = run.status.parse().map_err(|e| DbError::Corrupt(format!("run {run_id}: {e}")))?;
+            let from = run.status;
             let to = next_status(from, event).map_err(|source| DbError::Transition { run_id, source })?;
             let cause = match event {
                 RunEvent::Failed(c) | RunEvent::Cancelled(c) => Some(c.as_str()),
@@ -279,10 +279,6 @@ fn mark_superseded(c: &mut DbConn, run_id: i64) -> QueryResult<usize> {
     diesel::update(pr::table.find(run_id)).set(pr::superseded.eq(true)).execute(c)
 }
 
-fn is_live_text(status: &str) -> bool {
-    status.parse::<RunStatus>().is_ok_and(RunStatus::is_live)
-}
-
 fn facts_present(f: &JobUpdate) -> bool {
     f.slurm_state.is_some()
         || f.pending_reason.is_some()
@@ -316,7 +312,7 @@ impl Store {
             .transaction(|c| {
                 for &id in run_ids {
                     let run = load_run(c, id)?;
-                    if run.superseded || is_live_text(&run.status) {
+                    if run.superseded || run.status.is_live() {
                         continue;
                     }
                     mark_superseded(c, id)?;

@@ -1,6 +1,6 @@
 // Hand-maintained diesel schema shared by both backends. The SQL in
 // migrations/postgres and migrations/sqlite must produce tables that match it;
-// `tests/store.rs` checks that by exercising every column on both backends.
+// `tests/it/store.rs` checks that by exercising every column on both backends.
 
 diesel::table! {
     subjects (id) {

@@ -21,7 +21,9 @@ impl Output {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("`{program}` not found on PATH; install the Slurm client tools (or set slurm.bin_dir)")]
+    #[error(
+        "`{program}` not found on PATH; install the Slurm client tools or put them on the PATH of the user that runs neuroflow"
+    )]
     NotFound { program: String },
     #[error("cannot start `{argv}`: {source}")]
     Spawn { argv: String, source: std::io::Error },

@@ -5,7 +5,7 @@
 use super::track::{cancel_downstream_of_ended, cancel_live, sync};
 use crate::config::Config;
 use crate::db::Store;
-use crate::domain::{FailureCause, RunStatus};
+use crate::domain::FailureCause;
 use crate::error::{Error, Result};
 use crate::slurm::Scheduler;
 use serde::Serialize;
@@ -18,10 +18,6 @@ pub enum CancelOutcome {
     Cancelled { run_id: i64, downstream: usize },
     /// The job had already ended: recorded as Slurm reported it, nothing cancelled.
     AlreadyEnded { run_id: i64, status: String, slurm_state: Option<String> },
-}
-
-fn is_live(status: &str) -> bool {
-    status.parse::<RunStatus>().is_ok_and(|s| s.is_live())
 }
 
 /// The live current runs of a stage for a subject (and session), as a forced
@@ -105,15 +101,19 @@ async fn downstream_calls<S: Scheduler>(store: &mut Store, slurm: &S) -> Result<
 /// Cancels run `id` for a person. The caller holds the tick lock.
 pub async fn cancel_run<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, id: i64) -> Result<CancelOutcome> {
     let run = store.run(id)?;
-    if !is_live(&run.status) {
+    if !run.status.is_live() {
         return Err(Error::Usage(format!("run {id} is {}, not live: nothing to cancel", run.status)));
     }
     // One squeue (and at most one sacct) brings every live run up to date first.
     sync(cfg, store, slurm).await?;
     let run = store.run(id)?;
-    if !is_live(&run.status) {
+    if !run.status.is_live() {
         tracing::warn!(run_id = id, status = %run.status, "the job had already ended; nothing cancelled");
-        return Ok(CancelOutcome::AlreadyEnded { run_id: id, status: run.status, slurm_state: run.slurm_state });
+        return Ok(CancelOutcome::AlreadyEnded {
+            run_id: id,
+            status: run.status.to_string(),
+            slurm_state: run.slurm_state,
+        });
     }
     let msg = "cancelled by a person (`neuroflow runs cancel`)".to_string();
     cancel_live(store, slurm, &[(&run, msg)], FailureCause::ByPerson).await?;

@@ -64,13 +64,13 @@ pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDa
     );
     let todo: Vec<&Candidate> = found
         .iter()
-        .filter(|c| known.get(&c.rel_path).is_none_or(|f| f.intake_state != IntakeState::Registered.as_str()))
+        .filter(|c| known.get(&c.rel_path).is_none_or(|f| f.intake_state != IntakeState::Registered))
         .collect();
     report.already_registered = found.len() - todo.len();
     let present: std::collections::HashSet<&str> = found.iter().map(|c| c.rel_path.as_str()).collect();
     let vanished: Vec<IncomingFolder> = known
         .values()
-        .filter(|f| f.intake_state != IntakeState::Registered.as_str() && !present.contains(f.rel_path.as_str()))
+        .filter(|f| f.intake_state != IntakeState::Registered && !present.contains(f.rel_path.as_str()))
         .cloned()
         .collect();
     if !vanished.is_empty() {

@@ -24,7 +24,7 @@ pub async fn adopt_orphans<S: Scheduler>(
     live: &[Run],
     report: &mut SyncReport,
 ) -> Result<bool> {
-    let mut orphans: Vec<&Run> = live.iter().filter(|r| r.status == RunStatus::Planned.as_str()).collect();
+    let mut orphans: Vec<&Run> = live.iter().filter(|r| r.status == RunStatus::Planned).collect();
     if orphans.is_empty() {
         return Ok(false);
     }

@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::db::{Run, Store};
-use crate::domain::{FailureCause, JobId, ParticipantLabel, RunStatus, SessionLabel};
+use crate::domain::{JobId, ParticipantLabel, SessionLabel};
 use crate::error::{Error, Result};
 use crate::pipeline::plan::{Policy, RunView, SessionView, Snapshot, StagePolicy};
 use crate::pipeline::request::Request;
@@ -22,15 +22,14 @@ pub fn ids(text: &str) -> Vec<i64> {
 }
 
 /// A stored run as the planner sees it.
-pub fn run_view(r: &Run) -> Result<RunView> {
-    let corrupt = |e: crate::domain::DomainError| Error::Usage(format!("run {}: {e}", r.id));
-    Ok(RunView {
+pub fn run_view(r: &Run) -> RunView {
+    RunView {
         id: r.id,
         stage: r.stage.clone(),
         unit: (r.subject_id, r.session_id),
         attempt: u32::try_from(r.attempt).unwrap_or(1),
-        status: r.status.parse::<RunStatus>().map_err(corrupt)?,
-        cause: r.failure_cause.as_deref().map(|c| c.parse::<FailureCause>()).transpose().map_err(corrupt)?,
+        status: r.status,
+        cause: r.failure_cause,
         upstream_run_ids: ids(&r.upstream_run_ids),
         covered_sessions: ids(&r.covered_session_ids),
         job_id: r.slurm_job_id.and_then(|j| u64::try_from(j).ok()).map(JobId),
@@ -43,7 +42,7 @@ pub fn run_view(r: &Run) -> Result<RunView> {
             account: r.req_account.clone(),
             qos: r.req_qos.clone(),
         },
-    })
+    }
 }
 
 /// Loads subjects, sessions and current runs.
@@ -55,7 +54,7 @@ pub fn load(store: &mut Store) -> Result<(Snapshot, Labels)> {
         snap.subjects.push(s.id);
         labels.subjects.insert(s.id, label);
     }
-    snap.current = store.current_runs()?.iter().map(run_view).collect::<Result<_>>()?;
+    snap.current = store.current_runs()?.iter().map(run_view).collect();
     // Sessions whose DICOM is still needed: no completed run of a stage that reads it.
     let converted: std::collections::HashSet<i64> = snap
         .current

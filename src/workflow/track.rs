@@ -36,13 +36,13 @@ fn upstream_ids(r: &Run) -> impl Iterator<Item = i64> {
     super::snapshot::ids(&r.upstream_run_ids).into_iter()
 }
 
-fn is_failure(status: &str) -> bool {
-    matches!(status, "failed" | "cancelled" | "lost")
+fn is_failure(status: RunStatus) -> bool {
+    matches!(status, RunStatus::Failed | RunStatus::Cancelled | RunStatus::Lost)
 }
 
 /// The status of every live run and of every run they depend on, kept current
 /// as this sync applies events (one query, not one per run).
-struct Statuses(HashMap<i64, String>);
+struct Statuses(HashMap<i64, RunStatus>);
 
 impl Statuses {
     fn load(store: &mut Store, live: &[Run]) -> Result<Statuses> {
@@ -58,7 +58,7 @@ impl Statuses {
 
     /// The first upstream run of `r` that ended without success, with its status.
     fn failed_upstream(&self, r: &Run) -> Option<(i64, &str)> {
-        upstream_ids(r).find_map(|id| self.0.get(&id).filter(|s| is_failure(s)).map(|s| (id, s.as_str())))
+        upstream_ids(r).find_map(|id| self.0.get(&id).filter(|s| is_failure(**s)).map(|s| (id, s.as_str())))
     }
 }
 
@@ -119,8 +119,7 @@ fn on_queue_row(store: &mut Store, run: &Run, q: &QueueRow, report: &mut SyncRep
         unknown_polls: Some(0),
         ..Default::default()
     };
-    let status: RunStatus = run.status.parse().unwrap_or(RunStatus::Queued);
-    match (status, q.state.is_running()) {
+    match (run.status, q.state.is_running()) {
         (RunStatus::Queued, true) => {
             store.apply_run_event(run.id, RunEvent::Started, &facts, "")?;
             tracing::info!(run_id = run.id, stage = %run.stage, job_id = run.slurm_job_id.unwrap_or_default(), "job started");
@@ -194,7 +193,7 @@ fn on_accounting(
     let missing = if rec.state == JobState::Completed { missing_outputs(cfg, store, run, rec.start)? } else { vec![] };
     let (event, msg) = terminal_event(&rec.state, &missing, statuses.upstream_failed(run));
     let updated = store.apply_run_event(run.id, event, &final_facts(rec), &msg)?;
-    statuses.0.insert(run.id, updated.status.clone());
+    statuses.0.insert(run.id, updated.status);
     tracing::info!(run_id = run.id, stage = %run.stage, job_id = %rec.job_id, state = %rec.state_text,
         status = %updated.status, message = %msg, "job finished");
     match event {
@@ -226,7 +225,7 @@ fn on_unknown(
         let msg = format!("job unknown to squeue and sacct for {polls} polls");
         let facts = JobUpdate { unknown_polls: Some(polls), ..Default::default() };
         store.apply_run_event(run.id, RunEvent::Lost, &facts, &msg)?;
-        statuses.0.insert(run.id, RunStatus::Lost.as_str().into());
+        statuses.0.insert(run.id, RunStatus::Lost);
         report.lost += 1;
         note_last_attempt(cfg, run, &msg, report);
     } else {
@@ -314,7 +313,7 @@ async fn cancel_downstream<S: Scheduler>(
     let with_reasons: Vec<(&Run, String)> = doomed.iter().map(|r| (*r, why(r))).collect();
     report.slurm_calls += cancel_live(store, slurm, &with_reasons, FailureCause::UpstreamFailed).await?;
     for r in doomed {
-        statuses.0.insert(r.id, RunStatus::Cancelled.as_str().into());
+        statuses.0.insert(r.id, RunStatus::Cancelled);
         report.cancelled_downstream += 1;
     }
     Ok(())

@@ -33,7 +33,7 @@ pub fn verify(cfg: &Config, store: &mut Store, stage: Option<&str>, requeue: boo
     }
     let mut gone = vec![];
     for r in store.current_runs()? {
-        if r.status != RunStatus::Completed.as_str() || stage.is_some_and(|s| s != r.stage) {
+        if r.status != RunStatus::Completed || stage.is_some_and(|s| s != r.stage) {
             continue;
         }
         let Some(def) = crate::stages::stage(&r.stage) else { continue };

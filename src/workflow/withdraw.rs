@@ -43,8 +43,7 @@ pub async fn withdraw_session<S: Scheduler>(
         .into_iter()
         .filter(|r| reads(r, session_id))
         .collect();
-    let live: Vec<&Run> =
-        touching.iter().filter(|r| r.status.parse::<crate::domain::RunStatus>().is_ok_and(|s| s.is_live())).collect();
+    let live: Vec<&Run> = touching.iter().filter(|r| r.status.is_live()).collect();
     let reasons: Vec<(&Run, String)> = live.iter().map(|r| (*r, format!("cancelled by neuroflow: {why}"))).collect();
     cancel_live(store, slurm, &reasons, FailureCause::SessionWithdrawn).await?;
     let mut out = Withdrawn { cancelled: live.iter().map(|r| r.id).collect(), ..Default::default() };

@@ -20,6 +20,7 @@ both_backends!(
     a_live_unit_refuses_a_second_run,
     sessions_can_be_excluded_and_included,
     held_folders_keep_their_fingerprint_and_reason,
+    a_corrupt_status_is_one_clear_error,
 );
 
 fn open(db: &TestDb) -> Store {
@@ -124,7 +125,7 @@ fn a_run_goes_through_its_lifecycle(db: TestDb) {
     let mut store = open(&db);
     let (subj, sess) = session(&mut store, "0001", "S1");
     let run = store.record_planned_run(&new_run(subj, Some(sess), "bids_conversion", "tok-1")).unwrap();
-    assert_eq!(run.status, "planned");
+    assert_eq!(run.status.as_str(), "planned");
     assert_eq!(store.live_runs().unwrap().len(), 1);
     let job = SubmittedJob {
         job_id: 4242,
@@ -142,7 +143,7 @@ fn a_run_goes_through_its_lifecycle(db: TestDb) {
         ..Default::default()
     };
     let run = store.apply_run_event(run.id, RunEvent::Started, &facts, "").unwrap();
-    assert_eq!(run.status, "running");
+    assert_eq!(run.status.as_str(), "running");
     let done = JobUpdate {
         slurm_state: Some("COMPLETED".into()),
         exit_code: Some(0),
@@ -153,7 +154,7 @@ fn a_run_goes_through_its_lifecycle(db: TestDb) {
         ..Default::default()
     };
     let run = store.apply_run_event(run.id, RunEvent::Succeeded, &done, "outputs present").unwrap();
-    assert_eq!(run.status, "completed");
+    assert_eq!(run.status.as_str(), "completed");
     assert_eq!(
         (run.elapsed_seconds, run.max_rss_kb, run.node_list.as_deref()),
         (Some(93), Some(316904), Some("localhost"))
@@ -184,9 +185,9 @@ fn invalid_transitions_change_nothing(db: TestDb) {
             "invalid partition",
         )
         .unwrap();
-    assert_eq!((failed.status.as_str(), failed.failure_cause.as_deref()), ("failed", Some("submit_rejected")));
+    assert_eq!((failed.status.as_str(), failed.failure_cause.map(|c| c.as_str())), ("failed", Some("submit_rejected")));
     assert!(store.apply_run_event(run.id, RunEvent::Started, &JobUpdate::default(), "").is_err());
-    assert_eq!(store.run(run.id).unwrap().status, "failed");
+    assert_eq!(store.run(run.id).unwrap().status.as_str(), "failed");
     assert_eq!(store.audit_trail("run", run.id).unwrap().len(), 2);
 }
 
@@ -223,7 +224,7 @@ fn tokens_are_unique(db: TestDb) {
 fn ticks_are_recorded(db: TestDb) {
     let mut store = open(&db);
     let tick = store.begin_tick("login1", 4321, false).unwrap();
-    assert_eq!(tick.status, "running");
+    assert_eq!(tick.status.as_str(), "running");
     store.tick_stage(tick.id, "submit", &["sync".into(), "discover".into()]).unwrap();
     let done = store.finish_tick(tick.id, WorkflowStatus::Completed, r#"{"submitted":3}"#, None).unwrap();
     assert_eq!((done.status.as_str(), done.stages_completed.as_str()), ("completed", "sync,discover"));
@@ -236,7 +237,7 @@ fn a_tick_that_died_is_marked_interrupted(db: TestDb) {
     let dead = store.begin_tick("login1", 1, false).unwrap();
     let next = store.begin_tick("login1", 2, false).unwrap();
     let ticks = store.recent_ticks(5).unwrap();
-    let status = |id: i64| ticks.iter().find(|t| t.id == id).unwrap().status.clone();
+    let status = |id: i64| ticks.iter().find(|t| t.id == id).unwrap().status;
     assert_eq!((status(dead.id).as_str(), status(next.id).as_str()), ("interrupted", "running"));
     assert_eq!(store.audit_trail("workflow_run", dead.id).unwrap()[0].new_value.as_deref(), Some("interrupted"));
 }
@@ -250,12 +251,12 @@ fn cancelled_and_lost_runs(db: TestDb) {
     let a = store
         .apply_run_event(a.id, RunEvent::Cancelled(FailureCause::UpstreamFailed), &JobUpdate::default(), "up")
         .unwrap();
-    assert_eq!((a.status.as_str(), a.failure_cause.as_deref()), ("cancelled", Some("upstream_failed")));
+    assert_eq!((a.status.as_str(), a.failure_cause.map(|c| c.as_str())), ("cancelled", Some("upstream_failed")));
     let b = store.record_planned_run(&new_run(subj, Some(sess), "qsirecon", "tok-6b")).unwrap();
     store.record_submission(b.id, &job).unwrap();
     let facts = JobUpdate { unknown_polls: Some(5), ..Default::default() };
     let b = store.apply_run_event(b.id, RunEvent::Lost, &facts, "unknown for 5 polls").unwrap();
-    assert_eq!((b.status.as_str(), b.failure_cause.as_deref(), b.unknown_polls), ("lost", Some("lost"), 5));
+    assert_eq!((b.status.as_str(), b.failure_cause.map(|c| c.as_str()), b.unknown_polls), ("lost", Some("lost"), 5));
     assert!(store.live_runs().unwrap().is_empty());
 }
 
@@ -303,4 +304,15 @@ fn held_folders_keep_their_fingerprint_and_reason(db: TestDb) {
         store.audit_trail("incoming_folder", f.id).unwrap().iter().map(|a| a.new_value.clone().unwrap()).collect();
     assert_eq!(states, vec!["waiting", "unmapped"], "only changes are audited");
     assert_eq!(store.incoming_folders().unwrap().len(), 1);
+}
+
+fn a_corrupt_status_is_one_clear_error(db: TestDb) {
+    let mut store = open(&db);
+    let (subj, sess) = session(&mut store, "0001", "S1");
+    let run = store.record_planned_run(&new_run(subj, Some(sess), "bids_conversion", "tok-c")).unwrap();
+    crate::support::db::execute(db.url(), &format!("UPDATE pipeline_runs SET status = 'queud' WHERE id = {}", run.id));
+    let e = store.run(run.id).unwrap_err().to_string();
+    assert!(e.contains("corrupt value in the state store") && e.contains("queud"), "{e}");
+    let e = store.current_runs().unwrap_err().to_string();
+    assert!(e.contains("corrupt value"), "the same error wherever it is read: {e}");
 }
