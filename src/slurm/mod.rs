@@ -8,6 +8,8 @@ pub mod runner;
 mod state;
 
 #[cfg(test)]
+pub mod fake;
+#[cfg(test)]
 mod recorded_tests;
 #[cfg(test)]
 mod render_tests;

@@ -13,3 +13,6 @@ pub mod tick;
 pub mod track;
 pub mod verify;
 pub mod withdraw;
+
+#[cfg(test)]
+mod tick_tests;

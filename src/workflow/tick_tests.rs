@@ -1,0 +1,210 @@
+//! The tick against the in-memory scheduler and a temporary SQLite store: fast tests
+//! of submission order, tracking cost, orphan adoption and failure handling. The
+//! same behaviour is proven on the real cluster by tests/it.
+
+use super::tick::{TickOptions, TickReport, tick};
+use crate::config::Config;
+use crate::db::{FolderObservation, NewSession, Run, Store};
+use crate::domain::{FailureCause, JobId, RunStatus};
+use crate::slurm::JobState;
+use crate::slurm::fake::FakeSlurm;
+
+struct Site {
+    dir: tempfile::TempDir,
+    cfg: Config,
+    store: Store,
+    slurm: FakeSlurm,
+}
+
+fn site() -> Site {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().display();
+    let tool = "runtime: native, command: 'true', resources: {cpus: 1, mem_gb: 1, time: 10}";
+    let yaml = format!(
+        "paths: {{dicom_incoming: {root}/in, bids_root: {root}/bids, derivatives: {root}/d, work_dir: {root}/work, log_dir: {root}/logs}}\n\
+         mapping: {{csv_file: m.csv}}\n\
+         protocol: {{required_scans: [{{name: T1w, series_description_pattern: t1}}]}}\n\
+         containers: {{fs_license: {root}/license.txt}}\n\
+         pipelines:\n  bids_conversion: {{{tool}}}\n  qsiprep: {{{tool}, options: {{output_resolution: 2}}}}\n\
+         \x20 qsirecon: {{{tool}, options: {{recon_spec: dsi_studio_gqi}}}}\n  qsiparc: {{{tool}}}\n"
+    );
+    let cfg = crate::config::parse(&dir.path().join("neuroflow.yaml"), &yaml, None).expect("test config").config;
+    let store = Store::open(&cfg.database_url()).expect("store");
+    Site { dir, cfg, store, slurm: FakeSlurm::default() }
+}
+
+impl Site {
+    /// Registers session `ses` of participant `sub` (its DICOM folder exists).
+    fn session(&mut self, sub: &str, ses: &str) {
+        let now = chrono::Utc::now().naive_utc();
+        let dicom = self.dir.path().join("in").join(ses);
+        std::fs::create_dir_all(&dicom).unwrap();
+        let obs = FolderObservation {
+            rel_path: ses.into(),
+            scan_id: ses.into(),
+            subject_hint: None,
+            session_hint: None,
+            file_count: 1,
+            total_bytes: 1,
+            newest_mtime: now,
+            fingerprint_since: now,
+            last_seen: now,
+        };
+        let new = NewSession {
+            subject_id: 0,
+            session_label: ses.into(),
+            scan_id: ses.into(),
+            dicom_path: dicom.display().to_string(),
+            study_date: None,
+            series_json: "[]".into(),
+            is_valid: true,
+            scans_found: "{}".into(),
+            validation_message: String::new(),
+            discovered_at: now,
+            updated_at: now,
+            series_read_at: Some(now),
+        };
+        self.store.register_folder(&obs, (sub, sub), &new, None).unwrap();
+    }
+
+    async fn tick(&mut self) -> TickReport {
+        let opts = TickOptions { no_discover: true, ..Default::default() };
+        tick(&self.cfg, &mut self.store, &self.slurm, &opts).await.expect("tick")
+    }
+
+    fn runs(&mut self) -> Vec<Run> {
+        self.store.current_runs().unwrap()
+    }
+
+    fn run_of(&mut self, stage: &str) -> Run {
+        self.runs().into_iter().find(|r| r.stage == stage).unwrap_or_else(|| panic!("no {stage} run"))
+    }
+
+    fn job_of(&mut self, stage: &str) -> JobId {
+        JobId(self.run_of(stage).slurm_job_id.expect("submitted") as u64)
+    }
+
+    /// Writes what a successful run of `stage` leaves for participant 0001 ses S1.
+    fn outputs(&self, stage: &str) {
+        let root = self.dir.path();
+        let files: &[&str] = match stage {
+            "bids_conversion" => {
+                &["bids/dataset_description.json", "bids/sub-0001/ses-S1/a.nii.gz", "bids/sub-0001/ses-S1/a.json"]
+            }
+            "qsiprep" => &["d/qsiprep/sub-0001/ses-S1/dwi/x_desc-preproc_dwi.nii.gz"],
+            "qsirecon" => &["d/qsirecon/derivatives/qsirecon-DSIStudio/sub-0001/ses-S1/dwi/x_dwimap.nii.gz"],
+            _ => &["d/qsiparc/sub-0001/ses-S1/dwi/x_diffmap.tsv"],
+        };
+        for f in files {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "x").unwrap();
+        }
+    }
+}
+
+fn status(runs: &[Run], stage: &str) -> (RunStatus, Option<FailureCause>) {
+    let r = runs.iter().find(|r| r.stage == stage).unwrap();
+    (r.status, r.failure_cause)
+}
+
+fn in_chain_order(s: &mut Site) -> Vec<JobId> {
+    ["bids_conversion", "qsiprep", "qsirecon", "qsiparc"].iter().map(|st| s.job_of(st)).collect()
+}
+
+#[tokio::test]
+async fn one_tick_submits_the_chain_in_order_with_afterok() {
+    let mut s = site();
+    s.session("0001", "S1");
+    let report = s.tick().await;
+    assert_eq!((report.exit, report.slurm_calls), (0, 4));
+    assert_eq!(s.slurm.calls(), ["sbatch"; 4], "four sbatch and nothing else");
+    let ids = in_chain_order(&mut s);
+    let jobs = s.slurm.jobs();
+    assert!(jobs[&ids[0]].after.is_empty());
+    for w in ids.windows(2) {
+        assert_eq!(jobs[&w[1]].after, vec![w[0]], "each stage waits on the one before");
+    }
+    assert!(jobs[&ids[1]].name == "nf-qsiprep-sub-0001" && jobs[&ids[1]].comment.contains("token="));
+}
+
+#[tokio::test]
+async fn tracking_costs_one_squeue_and_one_sacct_and_nothing_when_idle() {
+    let mut s = site();
+    s.session("0001", "S1");
+    s.tick().await;
+    for (stage, job) in ["bids_conversion", "qsiprep", "qsirecon", "qsiparc"].into_iter().zip(in_chain_order(&mut s)) {
+        s.outputs(stage);
+        s.slurm.finish(job, JobState::Completed, 0);
+    }
+    s.slurm.clear_calls();
+    let report = s.tick().await;
+    assert_eq!(s.slurm.calls(), ["squeue", "sacct"], "one of each for every live job");
+    assert_eq!(report.exit, 0);
+    assert!(s.runs().iter().all(|r| r.status == RunStatus::Completed));
+    s.slurm.clear_calls();
+    s.tick().await;
+    assert!(s.slurm.calls().is_empty(), "an idle tick asks Slurm nothing");
+}
+
+#[tokio::test]
+async fn completed_without_outputs_fails_and_downstream_goes_in_one_scancel() {
+    let mut s = site();
+    s.session("0001", "S1");
+    s.tick().await;
+    let bids = s.job_of("bids_conversion");
+    s.slurm.finish(bids, JobState::Completed, 0); // exit 0, nothing written
+    s.slurm.clear_calls();
+    s.tick().await;
+    let runs = s.store.all_runs().unwrap();
+    let first_bids = runs.iter().find(|r| r.slurm_job_id == Some(bids.0 as i64)).unwrap();
+    assert_eq!((first_bids.status, first_bids.failure_cause), (RunStatus::Failed, Some(FailureCause::OutputsMissing)));
+    for stage in ["qsiprep", "qsirecon", "qsiparc"] {
+        let r = runs.iter().find(|r| r.stage == stage).unwrap();
+        assert_eq!((r.status, r.failure_cause), (RunStatus::Cancelled, Some(FailureCause::UpstreamFailed)), "{stage}");
+    }
+    assert_eq!(s.slurm.calls().iter().filter(|c| *c == "scancel").count(), 1);
+}
+
+#[tokio::test]
+async fn a_lost_sbatch_answer_is_adopted_never_duplicated() {
+    let mut s = site();
+    s.session("0001", "S1");
+    s.slurm.lose_next_answer();
+    let first = s.tick().await;
+    assert_eq!(first.exit, 2, "transient: the rest waits for the next tick");
+    assert_eq!(status(&s.runs(), "bids_conversion").0, RunStatus::Planned, "the intent is kept");
+    s.tick().await;
+    let named = s.slurm.jobs().values().filter(|j| j.name.starts_with("nf-bids_conversion")).count();
+    assert_eq!(named, 1, "the job created before the answer was lost is adopted");
+    let runs = s.runs();
+    assert_eq!(status(&runs, "bids_conversion").0, RunStatus::Queued);
+    assert_eq!(runs.len(), 4, "and the rest of the chain went out");
+}
+
+#[tokio::test]
+async fn a_controller_that_is_down_loses_nothing() {
+    let mut s = site();
+    s.session("0001", "S1");
+    s.slurm.set_down(true);
+    assert_eq!(s.tick().await.exit, 2);
+    assert!(s.slurm.jobs().is_empty());
+    s.slurm.set_down(false);
+    s.tick().await; // finds no job for the intent: interrupted, planned again
+    s.tick().await;
+    assert_eq!(s.slurm.jobs().len(), 4, "one job per unit, no duplicate");
+    assert!(s.runs().iter().all(|r| r.status == RunStatus::Queued), "{:?}", s.runs());
+}
+
+#[tokio::test]
+async fn a_rejected_submission_needs_a_person_on_every_tick() {
+    let mut s = site();
+    s.session("0001", "S1");
+    s.slurm.reject_next("invalid partition specified");
+    let report = s.tick().await;
+    assert_eq!(report.exit, 1);
+    assert_eq!(status(&s.runs(), "bids_conversion"), (RunStatus::Failed, Some(FailureCause::SubmitRejected)));
+    let again = s.tick().await;
+    assert_eq!(again.exit, 1, "still said: {:?}", again.problems);
+    assert!(again.problems.iter().any(|p| p.contains("sbatch rejected")), "{:?}", again.problems);
+}
