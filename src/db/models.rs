@@ -105,6 +105,33 @@ pub struct Run {
     pub updated_at: NaiveDateTime,
 }
 
+/// Id lists are stored as comma-separated text ("3,7,12"): encoded and decoded
+/// only here.
+pub fn encode_ids(ids: &[i64]) -> String {
+    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+}
+
+fn decode_ids(text: &str) -> Vec<i64> {
+    text.split(',').filter_map(|s| s.trim().parse().ok()).collect()
+}
+
+impl Run {
+    /// The runs this run was made from.
+    pub fn upstream_ids(&self) -> Vec<i64> {
+        decode_ids(&self.upstream_run_ids)
+    }
+
+    /// The sessions a subject-level run covers.
+    pub fn covered_sessions(&self) -> Vec<i64> {
+        decode_ids(&self.covered_session_ids)
+    }
+
+    /// Its Slurm job, once submitted.
+    pub fn job(&self) -> Option<crate::domain::JobId> {
+        self.slurm_job_id.and_then(|j| u64::try_from(j).ok()).map(crate::domain::JobId)
+    }
+}
+
 /// What is known of a run before it is submitted (the recorded intent).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = pipeline_runs)]

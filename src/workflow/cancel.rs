@@ -70,7 +70,7 @@ pub async fn restart_for_new_sessions<S: Scheduler>(cfg: &Config, store: &mut St
         if def.level != crate::domain::Level::Subject || !restart {
             continue;
         }
-        let covered = super::snapshot::ids(&r.covered_session_ids);
+        let covered = r.covered_sessions();
         let new: Vec<String> = store
             .sessions_of_subject(r.subject_id)?
             .into_iter()

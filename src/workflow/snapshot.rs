@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::db::{Run, Store};
-use crate::domain::{JobId, ParticipantLabel, SessionLabel};
+use crate::domain::{ParticipantLabel, SessionLabel};
 use crate::error::{Error, Result};
 use crate::pipeline::plan::{Policy, RunView, SessionView, Snapshot, StagePolicy};
 use crate::pipeline::request::Request;
@@ -16,11 +16,6 @@ pub struct Labels {
     pub sessions: HashMap<i64, (SessionLabel, String)>,
 }
 
-/// Parses a stored comma-separated id list (upstream runs, covered sessions).
-pub fn ids(text: &str) -> Vec<i64> {
-    text.split(',').filter_map(|s| s.trim().parse().ok()).collect()
-}
-
 /// A stored run as the planner sees it.
 pub fn run_view(r: &Run) -> RunView {
     RunView {
@@ -30,9 +25,9 @@ pub fn run_view(r: &Run) -> RunView {
         attempt: u32::try_from(r.attempt).unwrap_or(1),
         status: r.status,
         cause: r.failure_cause,
-        upstream_run_ids: ids(&r.upstream_run_ids),
-        covered_sessions: ids(&r.covered_session_ids),
-        job_id: r.slurm_job_id.and_then(|j| u64::try_from(j).ok()).map(JobId),
+        upstream_run_ids: r.upstream_ids(),
+        covered_sessions: r.covered_sessions(),
+        job_id: r.job(),
         request: Request {
             cpus: u32::try_from(r.req_cpus).unwrap_or(1),
             mem_mb: u64::try_from(r.req_mem_mb).unwrap_or(0),

@@ -3,7 +3,7 @@
 
 use super::snapshot::Labels;
 use crate::config::Config;
-use crate::db::{JobUpdate, NewRun, Store, SubmittedJob};
+use crate::db::{JobUpdate, NewRun, Store, SubmittedJob, encode_ids};
 use crate::domain::{FailureCause, JobId};
 use crate::error::{Error, Result};
 use crate::lifecycle::RunEvent;
@@ -115,8 +115,7 @@ impl<S: Scheduler> Submitter<'_, S> {
         let (participant, session) = self.unit_labels(run);
         let name = job_name(run.stage.name, participant, session);
         let dep_jobs: Vec<String> = deps.iter().map(|(_, j)| j.clone()).collect();
-        let upstream_ids: Vec<String> =
-            deps.iter().map(|(r, _)| r.to_string()).chain(completed_upstream(&run.upstream)).collect();
+        let upstream_ids: Vec<i64> = deps.iter().map(|(r, _)| *r).chain(completed_upstream(&run.upstream)).collect();
         let pipe = self
             .cfg
             .pipeline(run.stage.name)
@@ -157,8 +156,8 @@ impl<S: Scheduler> Submitter<'_, S> {
             session_id: run.unit.1,
             attempt: i32::try_from(run.attempt).unwrap_or(i32::MAX),
             trigger_reason: run.trigger.clone(),
-            covered_session_ids: join(&run.covered_sessions),
-            upstream_run_ids: upstream_ids.join(","),
+            covered_session_ids: encode_ids(&run.covered_sessions),
+            upstream_run_ids: encode_ids(&upstream_ids),
             workflow_run_id: self.tick,
             job_name: name.clone(),
             script_path: placeholder.script.display().to_string(),
@@ -249,14 +248,10 @@ impl<S: Scheduler> Submitter<'_, S> {
     }
 }
 
-fn join(ids: &[i64]) -> String {
-    ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
-}
-
-fn completed_upstream(up: &[UpstreamRef]) -> Vec<String> {
+fn completed_upstream(up: &[UpstreamRef]) -> Vec<i64> {
     up.iter()
         .filter_map(|u| match u {
-            UpstreamRef::Run { run_id, job: None } => Some(run_id.to_string()),
+            UpstreamRef::Run { run_id, job: None } => Some(*run_id),
             _ => None,
         })
         .collect()

@@ -28,12 +28,8 @@ pub struct SyncReport {
     pub needs_human: Vec<String>,
 }
 
-pub(super) fn job(r: &Run) -> Option<JobId> {
-    r.slurm_job_id.and_then(|j| u64::try_from(j).ok()).map(JobId)
-}
-
 fn upstream_ids(r: &Run) -> impl Iterator<Item = i64> {
-    super::snapshot::ids(&r.upstream_run_ids).into_iter()
+    r.upstream_ids().into_iter()
 }
 
 fn is_failure(status: RunStatus) -> bool {
@@ -83,7 +79,7 @@ pub async fn sync<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S) -> R
         live = store.live_runs()?;
     }
     let mut statuses = Statuses::load(store, &live)?;
-    let ids: Vec<JobId> = live.iter().filter_map(job).collect();
+    let ids: Vec<JobId> = live.iter().filter_map(Run::job).collect();
     let rows: HashMap<JobId, QueueRow> = if ids.is_empty() {
         HashMap::new()
     } else {
@@ -91,19 +87,19 @@ pub async fn sync<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S) -> R
         slurm.queue(&ids).await?.into_iter().map(|q| (q.job_id, q)).collect()
     };
     let mut gone = vec![];
-    for run in live.iter().filter(|r| job(r).is_some()) {
-        match job(run).and_then(|j| rows.get(&j)) {
+    for run in live.iter().filter(|r| r.job().is_some()) {
+        match run.job().and_then(|j| rows.get(&j)) {
             Some(q) if !q.state.is_terminal() => on_queue_row(store, run, q, &mut report)?,
             _ => gone.push(run),
         }
     }
     if !gone.is_empty() {
         report.slurm_calls += 1;
-        let ids: Vec<JobId> = gone.iter().filter_map(|r| job(r)).collect();
+        let ids: Vec<JobId> = gone.iter().filter_map(|r| r.job()).collect();
         let recs: HashMap<JobId, AcctRecord> =
             slurm.accounting(&ids).await?.into_iter().map(|r| (r.job_id, r)).collect();
         for run in gone {
-            let rec = job(run).and_then(|j| recs.get(&j));
+            let rec = run.job().and_then(|j| recs.get(&j));
             on_accounting(cfg, store, run, rec, &mut statuses, &mut report)?;
         }
     }
@@ -269,7 +265,7 @@ fn missing_outputs(
         None => None,
     };
     let mut covered = vec![];
-    for id in super::snapshot::ids(&run.covered_session_ids) {
+    for id in run.covered_sessions() {
         covered.push(store.session(id)?.session_label);
     }
     let unit =
@@ -327,12 +323,12 @@ pub async fn cancel_live<S: Scheduler>(
     runs: &[(&Run, String)],
     cause: FailureCause,
 ) -> Result<u32> {
-    let ids: Vec<JobId> = runs.iter().filter_map(|(r, _)| job(r)).collect();
+    let ids: Vec<JobId> = runs.iter().filter_map(|(r, _)| r.job()).collect();
     if !ids.is_empty() {
         slurm.cancel(&ids).await?;
     }
     for (r, msg) in runs {
-        let facts = JobUpdate { slurm_state: job(r).map(|_| "CANCELLED".to_string()), ..Default::default() };
+        let facts = JobUpdate { slurm_state: r.job().map(|_| "CANCELLED".to_string()), ..Default::default() };
         store.apply_run_event(r.id, RunEvent::Cancelled(cause), &facts, msg)?;
         tracing::info!(run_id = r.id, stage = %r.stage, job_id = r.slurm_job_id.unwrap_or_default(), "{msg}");
     }

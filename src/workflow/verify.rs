@@ -39,8 +39,7 @@ pub fn verify(cfg: &Config, store: &mut Store, stage: Option<&str>, requeue: boo
         let Some(def) = crate::stages::stage(&r.stage) else { continue };
         let participant = subjects.get(&r.subject_id).cloned().unwrap_or_default();
         let session = r.session_id.and_then(|id| sessions.get(&id).cloned());
-        let covered: Vec<String> =
-            super::snapshot::ids(&r.covered_session_ids).iter().filter_map(|id| sessions.get(id).cloned()).collect();
+        let covered: Vec<String> = r.covered_sessions().iter().filter_map(|id| sessions.get(id).cloned()).collect();
         let unit = Unit { participant: &participant, session: session.as_deref(), covered: &covered };
         let missing = outputs::missing(cfg, def, &unit, None);
         if !missing.is_empty() {

@@ -25,7 +25,7 @@ pub struct Withdrawn {
 fn reads(run: &Run, session_id: i64) -> bool {
     match run.session_id {
         Some(s) => s == session_id,
-        None => super::snapshot::ids(&run.covered_session_ids).contains(&session_id),
+        None => run.covered_sessions().contains(&session_id),
     }
 }
 
