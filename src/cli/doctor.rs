@@ -26,7 +26,7 @@ pub async fn run(explicit: Option<&Path>, a: Args) -> Result<()> {
     let mut store = Store::open(&cfg.database_url())?;
     let pending = store.migration_status()?.iter().filter(|m| !m.applied).count();
     println!("database: ok ({:?}, {pending} pending migrations)", store.backend());
-    let slurm = super::workflow_cmd::slurm(cfg);
+    let slurm = super::common::slurm(cfg);
     let script = write_probe(cfg)?;
     let plan = slurm.test_submit(&script).await?;
     println!("slurm: ok (sbatch --test-only: {plan})");

@@ -1,9 +1,8 @@
 //! `neuroflow runs list | show | retry | cancel`
 
 use super::common;
+use super::common::{print_tick, slurm};
 use super::output::{self, Format};
-use super::submit::resolve;
-use super::workflow_cmd::{print_tick, slurm};
 use crate::db::{Run, Store};
 use crate::domain::{FailureCause, RunStatus};
 use crate::error::Result;
@@ -145,12 +144,14 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
         }
         Command::Retry { id, format } => {
             let r = store.run(id)?;
-            let (subjects, sessions) = labels(&mut store)?;
-            let subj = subjects.get(&r.subject_id).cloned();
-            let sess = r.session_id.and_then(|s| sessions.get(&s).cloned());
-            let (subject, session) = resolve(&loaded.config, &mut store, subj.as_deref(), sess.as_deref())?;
             let _lock = lock(&loaded.config)?;
-            let filter = Filter { stage: Some(r.stage.clone()), subject, session, force: true };
+            // The run's own unit, by id (labels are for people).
+            let filter = Filter {
+                stage: Some(r.stage.clone()),
+                subject: Some(r.subject_id),
+                session: r.session_id,
+                force: true,
+            };
             let report = tick(
                 &loaded.config,
                 &mut store,

@@ -1,8 +1,8 @@
 //! `neuroflow sessions list | show | exclude | revalidate`
 
 use super::common;
+use super::common::slurm;
 use super::output::{self, Format};
-use super::workflow_cmd::slurm;
 use crate::db::{IncomingFolder, Session, Store, Subject};
 use crate::discovery::protocol::SeriesSummary;
 use crate::domain::IntakeState;

@@ -1,15 +1,13 @@
 //! `neuroflow submit` and `neuroflow render`.
 
-use super::common;
+use super::common::{self, check_stage, resolve};
+use super::common::{print_tick, slurm};
 use super::output::Format;
-use super::workflow_cmd::{print_tick, slurm};
-use crate::db::Store;
 use crate::domain::Level;
 use crate::error::{Error, Result};
 use crate::pipeline::plan::Filter;
 use crate::pipeline::request::Request;
 use crate::pipeline::script::{RunIdent, Target, context};
-use crate::stages::{StageDef, stage};
 use crate::workflow::cancel::{CancelOutcome, cancel_run, live_runs_of};
 use crate::workflow::tick::{TickOptions, load_templates, lock, tick};
 use std::path::Path;
@@ -43,35 +41,6 @@ pub struct RenderArgs {
     subject: String,
     #[arg(long)]
     session: Option<String>,
-}
-
-pub fn check_stage(name: &str) -> Result<&'static StageDef> {
-    stage(name)
-        .ok_or_else(|| Error::Usage(format!("unknown stage {name:?}; stages: {}", crate::stages::names().join(", "))))
-}
-
-/// Subject and session ids from labels (with or without `sub-`/`ses-`).
-pub fn resolve(
-    cfg: &crate::config::Config,
-    store: &mut Store,
-    subject: Option<&str>,
-    session: Option<&str>,
-) -> Result<(Option<i64>, Option<i64>)> {
-    let subject = subject.map(|s| common::participant(cfg, s));
-    let Some(p) = subject.as_deref() else {
-        return match session {
-            Some(_) => Err(Error::Usage("--session needs --subject".into())),
-            None => Ok((None, None)),
-        };
-    };
-    let subj = store.subject_by_label(p)?.ok_or_else(|| Error::Usage(format!("no subject sub-{p}")))?;
-    let sess = match session.map(|s| s.trim_start_matches("ses-")) {
-        Some(s) => Some(
-            store.session_by_labels(p, s)?.ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}")))?.0.id,
-        ),
-        None => None,
-    };
-    Ok((Some(subj.id), sess))
 }
 
 pub async fn submit(explicit: Option<&Path>, a: SubmitArgs) -> Result<u8> {

@@ -22,7 +22,7 @@ pub struct Args {
 /// Exit 1 when outputs are gone and were not requeued (a person should know).
 pub fn run(explicit: Option<&Path>, a: Args) -> Result<u8> {
     if let Some(s) = &a.stage {
-        super::submit::check_stage(s)?;
+        super::common::check_stage(s)?;
     }
     let (loaded, mut store) = common::open(explicit)?;
     let _lock = lock(&loaded.config)?;

@@ -1,13 +1,11 @@
 //! `neuroflow workflow run` and `neuroflow sync`.
 
-use super::common;
+use super::common::{self, print_tick, slurm};
 use super::output::{self, Format};
-use crate::config::Config;
 use crate::db::Store;
 use crate::error::Result;
 use crate::pipeline::plan::Filter;
-use crate::slurm::SlurmCli;
-use crate::workflow::tick::{TickOptions, TickReport, lock, tick};
+use crate::workflow::tick::{TickOptions, lock, tick};
 use crate::workflow::track::sync;
 use std::path::Path;
 use std::time::Duration;
@@ -37,16 +35,12 @@ pub struct RunArgs {
     format: Format,
 }
 
-pub fn slurm(cfg: &Config) -> SlurmCli {
-    SlurmCli::new(Duration::from_secs(cfg.slurm.command_timeout_seconds))
-}
-
 pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     let Command::Run(a) = cmd;
     let (loaded, mut store) = common::open_for_jobs(explicit)?;
     let cfg = &loaded.config;
     if let Some(s) = &a.stage {
-        super::submit::check_stage(s)?;
+        super::common::check_stage(s)?;
     }
     let _lock = lock(cfg)?;
     let opts = TickOptions {
@@ -65,46 +59,6 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
             return Ok(if a.sync { worst } else { report.exit });
         }
         tokio::time::sleep(Duration::from_secs(cfg.slurm.poll_interval_seconds)).await;
-    }
-}
-
-pub fn print_tick(r: &TickReport, format: Format) {
-    if format == Format::Json {
-        return println!("{}", serde_json::to_string(r).unwrap_or_default());
-    }
-    for p in r.submit.iter().flat_map(|s| &s.previews) {
-        println!("# ---- {} (attempt {}, {}) ----", p.job_name, p.attempt, p.trigger);
-        println!("# would run: {}", p.sbatch);
-        print!("{}", p.script);
-    }
-    let submitted = r.submit.as_ref().map_or(0, |s| s.submitted.len());
-    let (done, failed) = r.sync.as_ref().map_or((0, 0), |s| (s.completed, s.failed));
-    let registered = r.discover.as_ref().map_or(0, |d| d.registered_valid + d.registered_invalid);
-    println!(
-        "tick {}: {registered} sessions registered, {submitted} jobs submitted, {done} runs completed, {failed} failed; {} Slurm calls",
-        r.tick_id.map_or("(dry run)".into(), |t| t.to_string()),
-        r.slurm_calls
-    );
-    if let Some(s) = &r.submit {
-        let rows: Vec<Vec<String>> = s
-            .submitted
-            .iter()
-            .map(|x| {
-                vec![
-                    x.run_id.to_string(),
-                    x.job_id.map_or("-".into(), |j| j.to_string()),
-                    x.job_name.clone(),
-                    x.attempt.to_string(),
-                    x.dependency.join(":"),
-                ]
-            })
-            .collect();
-        if !rows.is_empty() {
-            output::table(&["RUN", "JOB", "NAME", "ATTEMPT", "AFTEROK"], &rows);
-        }
-    }
-    for p in &r.problems {
-        println!("problem: {p}");
     }
 }
 

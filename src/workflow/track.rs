@@ -75,7 +75,10 @@ pub async fn sync<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S) -> R
     if live.is_empty() {
         return Ok(report);
     }
-    if adopt_orphans(store, slurm, &live, &mut report).await? {
+    let adoption = adopt_orphans(store, slurm, &live).await?;
+    report.adopted += adoption.adopted;
+    report.slurm_calls += adoption.slurm_calls;
+    if adoption.changed() {
         live = store.live_runs()?;
     }
     let mut statuses = Statuses::load(store, &live)?;
