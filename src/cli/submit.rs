@@ -6,9 +6,8 @@ use super::output::Format;
 use crate::domain::Level;
 use crate::error::{Error, Result};
 use crate::pipeline::plan::Filter;
-use crate::pipeline::request::Request;
-use crate::pipeline::script::{RunIdent, Target, context};
 use crate::workflow::cancel::{CancelOutcome, cancel_run, live_runs_of};
+use crate::workflow::prepare::render_unit;
 use crate::workflow::tick::{TickOptions, load_templates, lock, tick};
 use std::path::Path;
 
@@ -76,48 +75,13 @@ pub fn render(explicit: Option<&Path>, a: RenderArgs) -> Result<u8> {
     let def = check_stage(&a.stage)?;
     let (loaded, mut store) = common::open_for_jobs(explicit)?;
     let cfg = &loaded.config;
-    let pipe = cfg.pipeline(def.name).ok_or_else(|| Error::Usage(format!("no pipelines.{} section", def.name)))?;
     if def.level == Level::Session && a.session.is_none() {
         return Err(Error::Usage(format!("{} is per session: give --session", def.name)));
     }
-    let p = common::participant(cfg, &a.subject);
-    let p = p.as_str();
-    let subj = store.subject_by_label(p)?.ok_or_else(|| Error::Usage(format!("no subject sub-{p}")))?;
-    let participant =
-        subj.participant_label.parse().map_err(|e: crate::domain::DomainError| Error::Usage(e.to_string()))?;
-    let sess = match a.session.as_deref().map(|s| s.trim_start_matches("ses-")) {
-        Some(s) if def.level == Level::Session => {
-            Some(store.session_by_labels(p, s)?.ok_or_else(|| Error::Usage(format!("no session sub-{p} ses-{s}")))?.0)
-        }
-        _ => None,
-    };
-    let session_label = sess
-        .as_ref()
-        .map(|s| s.session_label.parse())
-        .transpose()
-        .map_err(|e: crate::domain::DomainError| Error::Usage(e.to_string()))?;
-    let sessions = store
-        .sessions_of_subject(subj.id)?
-        .iter()
-        .filter(|s| s.is_valid && !s.excluded)
-        .map(|s| s.session_label.clone())
-        .collect();
-    let target = Target {
-        participant: &participant,
-        session: session_label.as_ref(),
-        dicom_path: sess.as_ref().map(|s| s.dicom_path.as_str()),
-        sessions,
-    };
-    let ctx = context(
-        cfg,
-        def,
-        pipe,
-        &target,
-        &RunIdent { id: 0, token: "render", attempt: 1 },
-        &Request::from_config(pipe, &cfg.slurm),
-        &[],
-    );
-    let script = load_templates(cfg)?.render(def.template, &ctx).map_err(|e| Error::Usage(e.to_string()))?;
+    let session = if def.level == Level::Session { a.session.as_deref() } else { None };
+    let (subject, session) = resolve(cfg, &mut store, Some(&a.subject), session)?;
+    let subject = subject.ok_or_else(|| Error::Usage("give --subject".into()))?;
+    let script = render_unit(cfg, &mut store, &load_templates(cfg)?, def, (subject, session))?;
     print!("{script}");
     Ok(0)
 }

@@ -5,6 +5,7 @@ pub mod discover;
 pub mod identity;
 pub mod orphans;
 pub mod outputs;
+pub mod prepare;
 pub mod reread;
 pub mod sessions;
 pub mod snapshot;

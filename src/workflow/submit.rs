@@ -1,6 +1,7 @@
 //! Submitting a plan: record the intent, render, sbatch, record the job — in
 //! dependency order, so a whole chain goes out in one tick.
 
+use super::prepare::{prepare, script};
 use super::snapshot::Labels;
 use crate::config::Config;
 use crate::db::{JobUpdate, NewRun, Store, SubmittedJob, encode_ids};
@@ -8,7 +9,7 @@ use crate::domain::{FailureCause, JobId};
 use crate::error::{Error, Result};
 use crate::lifecycle::RunEvent;
 use crate::pipeline::plan::{Plan, PlannedRun, UpstreamRef};
-use crate::pipeline::script::{RunIdent, Target, context, job_name, run_paths};
+use crate::pipeline::script::{RunIdent, job_name, run_paths};
 use crate::slurm::render::Templates;
 use crate::slurm::{Scheduler, SlurmError};
 use serde::Serialize;
@@ -92,17 +93,8 @@ impl<S: Scheduler> Submitter<'_, S> {
     }
 
     fn name(&self, run: &PlannedRun) -> String {
-        let (p, s) = self.unit_labels(run);
-        job_name(run.stage.name, p, s)
-    }
-
-    fn unit_labels(
-        &self,
-        run: &PlannedRun,
-    ) -> (&crate::domain::ParticipantLabel, Option<&crate::domain::SessionLabel>) {
         let p = &self.labels.subjects[&run.unit.0];
-        let s = run.unit.1.map(|id| &self.labels.sessions[&id].0);
-        (p, s)
+        job_name(run.stage.name, p, run.unit.1.map(|id| &self.labels.sessions[&id].0))
     }
 
     async fn one(
@@ -112,37 +104,20 @@ impl<S: Scheduler> Submitter<'_, S> {
         deps: &[(i64, String)],
         report: &mut SubmitReport,
     ) -> Result<Done> {
-        let (participant, session) = self.unit_labels(run);
-        let name = job_name(run.stage.name, participant, session);
-        let dep_jobs: Vec<String> = deps.iter().map(|(_, j)| j.clone()).collect();
-        let upstream_ids: Vec<i64> = deps.iter().map(|(r, _)| *r).chain(completed_upstream(&run.upstream)).collect();
-        let pipe = self
-            .cfg
-            .pipeline(run.stage.name)
-            .ok_or_else(|| Error::Usage(format!("no pipelines.{} section", run.stage.name)))?;
-        let sessions: Vec<String> = run
-            .covered_sessions
-            .iter()
-            .filter_map(|id| self.labels.sessions.get(id))
-            .map(|(l, _)| l.to_string())
-            .collect();
-        let target = Target {
-            participant,
-            session,
-            dicom_path: run.unit.1.map(|id| self.labels.sessions[&id].1.as_str()),
-            sessions,
-        };
+        let p = prepare(self.cfg, self.labels, run, deps)?;
+        let name = p.name.clone();
         if self.dry_run {
             let ident = RunIdent { id: 0, token: "dry-run", attempt: run.attempt };
-            let ctx = context(self.cfg, run.stage, pipe, &target, &ident, &run.request, &dep_jobs);
-            let script = self.templates.render(run.stage.template, &ctx).map_err(|e| Error::Usage(e.to_string()))?;
-            let path = run_paths(self.cfg, run.stage.name, &name, 0).script;
+            let (paths, text) = script(self.cfg, self.templates, &p, run, &ident);
+            let Ok(text) = text.map_err(|e| report.rejected.push(format!("{name}: {e}"))) else {
+                return Ok(Done::Failed);
+            };
             report.previews.push(Preview {
                 job_name: name.clone(),
                 attempt: run.attempt,
                 trigger: run.trigger.clone(),
-                sbatch: format!("sbatch --parsable {}", path.display()),
-                script,
+                sbatch: format!("sbatch --parsable {}", paths.script.display()),
+                script: text,
             });
             return Ok(Done::DryRun { run_id: 0, name });
         }
@@ -157,7 +132,7 @@ impl<S: Scheduler> Submitter<'_, S> {
             attempt: i32::try_from(run.attempt).unwrap_or(i32::MAX),
             trigger_reason: run.trigger.clone(),
             covered_session_ids: encode_ids(&run.covered_sessions),
-            upstream_run_ids: encode_ids(&upstream_ids),
+            upstream_run_ids: encode_ids(&p.upstream_ids),
             workflow_run_id: self.tick,
             job_name: name.clone(),
             script_path: placeholder.script.display().to_string(),
@@ -183,13 +158,12 @@ impl<S: Scheduler> Submitter<'_, S> {
             Err(e) => return Err(e.into()),
         };
         let ident = RunIdent { id: stored.id, token: &token, attempt: run.attempt };
-        let ctx = context(self.cfg, run.stage, pipe, &target, &ident, &run.request, &dep_jobs);
-        let script = match self.templates.render(run.stage.template, &ctx) {
-            Ok(s) => s,
-            Err(e) => return self.reject(store, stored.id, &name, &e.to_string(), report),
+        let (paths, text) = script(self.cfg, self.templates, &p, run, &ident);
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => return self.reject(store, stored.id, &name, &e, report),
         };
-        let paths = run_paths(self.cfg, run.stage.name, &name, stored.id);
-        if let Err(e) = write_script(&paths.script, &script, &[&paths.stdout, &paths.stderr]) {
+        if let Err(e) = write_script(&paths.script, &text, &[&paths.stdout, &paths.stderr]) {
             // This unit needs a person; the others go on.
             return self.reject(store, stored.id, &name, &format!("cannot prepare the job: {e}"), report);
         }
@@ -198,18 +172,19 @@ impl<S: Scheduler> Submitter<'_, S> {
             Ok(sub) => {
                 let job = SubmittedJob {
                     cluster: sub.cluster,
-                    dependency_job_ids: dep_jobs.join(","),
+                    dependency_job_ids: p.dep_jobs.join(","),
                     ..SubmittedJob::new(sub.job_id.0, &stored.stdout_path, &stored.stderr_path)
                 };
                 store.record_submission(stored.id, &job)?;
-                tracing::info!(stage = run.stage.name, subject = %participant, session = %session.map(|s| s.to_string()).unwrap_or_default(),
-                    run_id = stored.id, job_id = %sub.job_id, dependency = %dep_jobs.join(":"), "submitted");
+                tracing::info!(stage = run.stage.name, subject = %p.target.participant,
+                    session = %p.target.session.map(|s| s.to_string()).unwrap_or_default(),
+                    run_id = stored.id, job_id = %sub.job_id, dependency = %p.dep_jobs.join(":"), "submitted");
                 report.submitted.push(SubmittedRun {
                     run_id: stored.id,
                     stage: run.stage.name.into(),
                     job_name: name,
                     job_id: Some(sub.job_id.0),
-                    dependency: dep_jobs,
+                    dependency: p.dep_jobs.clone(),
                     attempt: run.attempt,
                 });
                 Ok(Done::Job { run_id: stored.id, job: sub.job_id })
@@ -246,15 +221,6 @@ impl<S: Scheduler> Submitter<'_, S> {
         report.rejected.push(format!("{name}: {msg}"));
         Ok(Done::Failed)
     }
-}
-
-fn completed_upstream(up: &[UpstreamRef]) -> Vec<i64> {
-    up.iter()
-        .filter_map(|u| match u {
-            UpstreamRef::Run { run_id, job: None } => Some(*run_id),
-            _ => None,
-        })
-        .collect()
 }
 
 /// (upstream run id, job id) pairs for `afterok`; None if an upstream was not submitted.

@@ -208,3 +208,20 @@ async fn a_rejected_submission_needs_a_person_on_every_tick() {
     assert_eq!(again.exit, 1, "still said: {:?}", again.problems);
     assert!(again.problems.iter().any(|p| p.contains("sbatch rejected")), "{:?}", again.problems);
 }
+
+#[tokio::test]
+async fn a_render_error_means_the_same_in_a_dry_run_and_a_real_one() {
+    let mut s = site();
+    s.cfg.paths.log_dir = s.dir.path().join("my logs"); // cannot go on an #SBATCH line
+    s.session("0001", "S1");
+    let dry = TickOptions { no_discover: true, dry_run: true, ..Default::default() };
+    let preview = tick(&s.cfg, &mut s.store, &s.slurm, &dry).await.unwrap();
+    let real = s.tick().await;
+    for r in [&preview, &real] {
+        assert_eq!(r.exit, 1, "a person must act: {:?}", r.problems);
+        let rejected = &r.submit.as_ref().unwrap().rejected;
+        assert!(rejected.len() == 1 && rejected[0].contains("cannot go on an #SBATCH line"), "{rejected:?}");
+    }
+    assert_eq!(status(&s.runs(), "bids_conversion"), (RunStatus::Failed, Some(FailureCause::SubmitRejected)));
+    assert!(s.slurm.jobs().is_empty());
+}
