@@ -336,4 +336,4 @@ pub fn to_yaml<T: serde::Serialize>(value: &T) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+mod config_tests;

@@ -229,4 +229,4 @@ fn parse_da(s: &str) -> Option<NaiveDate> {
 
 #[cfg(test)]
 #[path = "dicom_tests.rs"]
-mod tests;
+mod dicom_tests;

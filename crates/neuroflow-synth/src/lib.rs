@@ -271,4 +271,4 @@ pub fn write_site(
 }
 
 #[cfg(test)]
-mod tests;
+mod synth_tests;
