@@ -118,7 +118,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
                 .filter(|r| status.as_deref().is_none_or(|s| r.status.as_str() == s))
                 .filter(|r| subject.as_deref().is_none_or(|s| r.participant == s))
                 .collect();
-            print_rows(&rows, format);
+            output::rows(&rows, format);
         }
         Command::Show { id, format } => {
             let r = store.run(id)?;
@@ -127,7 +127,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
             match format {
                 Format::Json => output::json(&serde_json::json!({"run": r, "audit": trail})),
                 Format::Table => {
-                    print_rows(&[row(&r, &subjects, &sessions)], Format::Table);
+                    output::rows(&[row(&r, &subjects, &sessions)], Format::Table);
                     println!("script: {}\nstdout: {}\nstderr: {}", r.script_path, r.stdout_path, r.stderr_path);
                     for a in trail {
                         println!(
@@ -186,30 +186,23 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     Ok(0)
 }
 
-fn print_rows(rows: &[RunRow], format: Format) {
-    if format == Format::Json {
-        return output::json(&rows);
+impl output::Listing for RunRow {
+    const HEADERS: &'static [&'static str] =
+        &["RUN", "STAGE", "SUBJECT", "SESSION", "TRY", "STATUS", "JOB", "SLURM", "EXIT", "ELAPSED", "MESSAGE"];
+    fn cells(&self) -> Vec<String> {
+        let r = self;
+        vec![
+            r.id.to_string(),
+            r.stage.clone(),
+            r.participant.clone(),
+            r.session.clone().unwrap_or_else(|| "-".into()),
+            r.attempt.to_string(),
+            if r.superseded { format!("{} (superseded)", r.status) } else { r.status.to_string() },
+            r.job_id.map_or("-".into(), |j| j.to_string()),
+            r.slurm_state.clone().unwrap_or_default(),
+            r.exit_code.map_or(String::new(), |c| format!("{c}:{}", r.exit_signal.unwrap_or(0))),
+            r.elapsed_seconds.map_or(String::new(), |e| format!("{e}s")),
+            r.message.clone(),
+        ]
     }
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.id.to_string(),
-                r.stage.clone(),
-                r.participant.clone(),
-                r.session.clone().unwrap_or_else(|| "-".into()),
-                r.attempt.to_string(),
-                if r.superseded { format!("{} (superseded)", r.status) } else { r.status.to_string() },
-                r.job_id.map_or("-".into(), |j| j.to_string()),
-                r.slurm_state.clone().unwrap_or_default(),
-                r.exit_code.map_or(String::new(), |c| format!("{c}:{}", r.exit_signal.unwrap_or(0))),
-                r.elapsed_seconds.map_or(String::new(), |e| format!("{e}s")),
-                r.message.clone(),
-            ]
-        })
-        .collect();
-    output::table(
-        &["RUN", "STAGE", "SUBJECT", "SESSION", "TRY", "STATUS", "JOB", "SLURM", "EXIT", "ELAPSED", "MESSAGE"],
-        &cells,
-    );
 }

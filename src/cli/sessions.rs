@@ -163,7 +163,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
                     "the session turned invalid: its runs left the chain"
                 );
             }
-            print_rows(&[row(&updated, &subj)], format);
+            output::rows(&[row(&updated, &subj)], format);
             Ok(())
         }
         Command::Exclude { participant, session, reason, undo } => {
@@ -223,29 +223,25 @@ fn list(explicit: Option<&Path>, status: Option<String>, subject: Option<String>
                 .collect()
         }
     };
-    print_rows(&rows, format);
+    output::rows(&rows, format);
     Ok(())
 }
 
-fn print_rows(rows: &[Row], format: Format) {
-    if format == Format::Json {
-        return output::json(&rows);
+impl output::Listing for Row {
+    const HEADERS: &'static [&'static str] =
+        &["PARTICIPANT", "SESSION", "SCAN_ID", "STATUS", "DATE", "SCANS", "MESSAGE"];
+    fn cells(&self) -> Vec<String> {
+        let r = self;
+        vec![
+            r.participant.clone(),
+            r.session.clone(),
+            r.scan_id.clone(),
+            r.status.clone(),
+            r.study_date.clone().unwrap_or_default(),
+            if r.scans_found.is_null() { String::new() } else { r.scans_found.to_string() },
+            r.message.clone(),
+        ]
     }
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                r.participant.clone(),
-                r.session.clone(),
-                r.scan_id.clone(),
-                r.status.clone(),
-                r.study_date.clone().unwrap_or_default(),
-                if r.scans_found.is_null() { String::new() } else { r.scans_found.to_string() },
-                r.message.clone(),
-            ]
-        })
-        .collect();
-    output::table(&["PARTICIPANT", "SESSION", "SCAN_ID", "STATUS", "DATE", "SCANS", "MESSAGE"], &cells);
 }
 
 fn show(explicit: Option<&Path>, participant: &str, session: &str, format: Format) -> Result<()> {
@@ -294,6 +290,6 @@ async fn revalidate(explicit: Option<&Path>, format: Format) -> Result<()> {
     }
     tracing::info!(changed = changed.len(), "revalidated sessions against the current protocol");
     let rows: Vec<Row> = changed.iter().map(|c| row(&c.session, &c.subject)).collect();
-    print_rows(&rows, format);
+    output::rows(&rows, format);
     Ok(())
 }

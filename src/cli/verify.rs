@@ -4,6 +4,7 @@ use super::common;
 use super::output::{self, Format};
 use crate::error::Result;
 use crate::workflow::tick::lock;
+use crate::workflow::verify::Gone;
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -19,6 +20,20 @@ pub struct Args {
     format: Format,
 }
 
+impl output::Listing for Gone {
+    const HEADERS: &'static [&'static str] = &["RUN", "STAGE", "SUBJECT", "SESSION", "STATE", "MISSING"];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.run_id.to_string(),
+            self.stage.clone(),
+            self.participant.clone(),
+            self.session.clone().unwrap_or_else(|| "-".into()),
+            if self.requeued { "requeued".into() } else { "outputs gone".into() },
+            self.missing.join("; "),
+        ]
+    }
+}
+
 /// Exit 1 when outputs are gone and were not requeued (a person should know).
 pub fn run(explicit: Option<&Path>, a: Args) -> Result<u8> {
     if let Some(s) = &a.stage {
@@ -27,24 +42,6 @@ pub fn run(explicit: Option<&Path>, a: Args) -> Result<u8> {
     let (loaded, mut store) = common::open(explicit)?;
     let _lock = lock(&loaded.config)?;
     let gone = crate::workflow::verify::verify(&loaded.config, &mut store, a.stage.as_deref(), a.requeue)?;
-    match a.format {
-        Format::Json => output::json(&gone),
-        Format::Table => {
-            let rows: Vec<Vec<String>> = gone
-                .iter()
-                .map(|g| {
-                    vec![
-                        g.run_id.to_string(),
-                        g.stage.clone(),
-                        g.participant.clone(),
-                        g.session.clone().unwrap_or_else(|| "-".into()),
-                        if g.requeued { "requeued".into() } else { "outputs gone".into() },
-                        g.missing.join("; "),
-                    ]
-                })
-                .collect();
-            output::table(&["RUN", "STAGE", "SUBJECT", "SESSION", "STATE", "MISSING"], &rows);
-        }
-    }
+    output::rows(&gone, a.format);
     Ok(u8::from(!gone.is_empty() && !a.requeue))
 }
