@@ -1,10 +1,22 @@
-use clap::Parser;
+use clap::Parser as _;
 use neuroflow::cli::{self, Cli, LogFormat};
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `neuroflow runs list | head -1` ends quietly, as other Unix tools do, instead of
+    // panicking on a closed pipe.
+    sigpipe::reset();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // A usage error (unknown subcommand or flag) needs a person: exit 1, never
+            // the transient 2 that clap uses, so a typo in a crontab does not look
+            // like a passing outage. --help and --version exit 0.
+            let _ = e.print();
+            return ExitCode::from(u8::from(e.use_stderr()));
+        }
+    };
     init_tracing(cli.log_format, cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,

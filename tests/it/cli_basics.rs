@@ -133,3 +133,43 @@ fn an_unreachable_database_is_transient_exit_2() {
     let err = stderr(&out);
     assert!(err.contains("cannot connect to the state store") && !err.contains("secret"), "{err}");
 }
+
+#[test]
+fn a_usage_error_needs_a_person_and_help_is_fine() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["nosuch"][..], &["workflow", "run", "--bogus"], &["runs"]] {
+        let out = nf(dir.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?} is a typo, not an outage (2)");
+        assert!(stdout(&out).is_empty() && !stderr(&out).is_empty(), "{args:?}");
+    }
+    for args in [&["--help"][..], &["--version"], &["workflow", "run", "--help"]] {
+        assert_eq!(nf(dir.path()).args(args).output().unwrap().status.code(), Some(0), "{args:?}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    nf(dir.path()).args(["init"]).assert().success();
+    provide_site_files(dir.path());
+    let mut child = std::process::Command::new(crate::support::bin())
+        .args([
+            "--config",
+            &dir.path().join("neuroflow.yaml").display().to_string(),
+            "runs",
+            "list",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader went away (`| head -0`)
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+    assert_ne!(status.code(), Some(101), "no panic exit");
+}
