@@ -5,7 +5,7 @@ use super::output::{self, Format};
 use crate::db::Store;
 use crate::error::Result;
 use crate::pipeline::plan::Filter;
-use crate::workflow::tick::{TickOptions, lock, tick};
+use crate::workflow::tick::{TickCounts, TickOptions, lock, tick};
 use crate::workflow::track::sync;
 use std::path::Path;
 use std::time::Duration;
@@ -14,6 +14,100 @@ use std::time::Duration;
 pub enum Command {
     /// One tick: track jobs, discover sessions, submit what is ready (the cron job).
     Run(RunArgs),
+    /// Past ticks, newest first: when, how long, what they did, Slurm calls, exit class.
+    List(ListArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// At most this many ticks.
+    #[arg(long, default_value_t = 20)]
+    limit: i64,
+    /// Only ticks that started at or after this UTC time (`2026-12-01` or `2026-12-01T08:00`).
+    #[arg(long, value_parser = parse_since)]
+    since: Option<chrono::NaiveDateTime>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+fn parse_since(text: &str) -> std::result::Result<chrono::NaiveDateTime, String> {
+    let t = text.trim().replace(' ', "T");
+    chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M"))
+        .or_else(|_| {
+            chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+        })
+        .map_err(|_| format!("{text:?} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM[:SS]), in UTC"))
+}
+
+/// One past tick, as `workflow list` shows it.
+#[derive(Debug, serde::Serialize)]
+struct TickRow {
+    id: i64,
+    started_at: chrono::NaiveDateTime,
+    seconds: Option<f64>,
+    status: String,
+    host: String,
+    dry_run: bool,
+    #[serde(flatten)]
+    counts: TickCounts,
+    error: Option<String>,
+}
+
+impl output::Listing for TickRow {
+    const HEADERS: &'static [&'static str] = &[
+        "TICK",
+        "STARTED (UTC)",
+        "SECONDS",
+        "STATUS",
+        "REGISTERED",
+        "SUBMITTED",
+        "COMPLETED",
+        "FAILED",
+        "SLURM",
+        "EXIT",
+        "ERROR",
+    ];
+    fn cells(&self) -> Vec<String> {
+        let c = &self.counts;
+        let mut error = self.error.clone().unwrap_or_default();
+        if error.chars().count() > 80 {
+            error = format!("{}…", error.chars().take(79).collect::<String>());
+        }
+        vec![
+            self.id.to_string(),
+            self.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            self.seconds.map_or("-".into(), |s| format!("{s:.2}")),
+            self.status.clone(),
+            c.registered.to_string(),
+            c.submitted.to_string(),
+            c.completed.to_string(),
+            c.failed.to_string(),
+            c.slurm_calls.to_string(),
+            c.exit.to_string(),
+            error,
+        ]
+    }
+}
+
+fn list(explicit: Option<&Path>, a: ListArgs) -> Result<u8> {
+    let (_, mut store) = common::open(explicit)?;
+    let rows: Vec<TickRow> = store
+        .ticks_since(a.since, a.limit.max(1))?
+        .into_iter()
+        .map(|t| TickRow {
+            id: t.id,
+            started_at: t.started_at,
+            seconds: t.finished_at.map(|f| (f - t.started_at).num_milliseconds() as f64 / 1000.0),
+            status: t.status.to_string(),
+            host: t.host,
+            dry_run: t.dry_run,
+            counts: serde_json::from_str(&t.counts_json).unwrap_or_default(),
+            error: t.error,
+        })
+        .collect();
+    output::rows(&rows, a.format);
+    Ok(0)
 }
 
 #[derive(Debug, clap::Args)]
@@ -36,7 +130,10 @@ pub struct RunArgs {
 }
 
 pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
-    let Command::Run(a) = cmd;
+    let a = match cmd {
+        Command::Run(a) => a,
+        Command::List(a) => return list(explicit, a),
+    };
     let (loaded, mut store) = common::open_for_jobs(explicit)?;
     let cfg = &loaded.config;
     if let Some(s) = &a.stage {

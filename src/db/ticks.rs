@@ -81,6 +81,20 @@ impl Store {
             .map_err(|e| DbError::query("finish tick", e))
     }
 
+    /// Ticks that started since `since` (all when None), newest first, at most `limit`.
+    pub fn ticks_since(
+        &mut self,
+        since: Option<chrono::NaiveDateTime>,
+        limit: i64,
+    ) -> Result<Vec<WorkflowRun>, DbError> {
+        let q = wr::table.order(wr::id.desc()).limit(limit).select(WorkflowRun::as_select());
+        match since {
+            Some(t) => q.filter(wr::started_at.ge(t)).load(&mut self.conn),
+            None => q.load(&mut self.conn),
+        }
+        .map_err(|e| DbError::query("list ticks", e))
+    }
+
     pub fn recent_ticks(&mut self, limit: i64) -> Result<Vec<WorkflowRun>, DbError> {
         wr::table
             .order(wr::id.desc())

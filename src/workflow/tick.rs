@@ -37,6 +37,41 @@ pub struct TickReport {
     pub exit: u8,
 }
 
+/// What a tick did, kept with its record (`workflow list`).
+#[derive(Debug, Default, Clone, Serialize, serde::Deserialize)]
+pub struct TickCounts {
+    pub registered: usize,
+    pub submitted: usize,
+    pub completed: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+    pub slurm_calls: u32,
+    /// 0 ok, 1 a person must act, 2 transient.
+    pub exit: u8,
+    /// Planning outcomes per stage.
+    #[serde(default)]
+    pub plan: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+impl TickReport {
+    pub fn counts(&self) -> TickCounts {
+        let (completed, failed, cancelled) = self
+            .sync
+            .as_ref()
+            .map_or((0, 0, 0), |s| (s.completed, s.failed + s.lost, s.cancelled + s.cancelled_downstream));
+        TickCounts {
+            registered: self.discover.as_ref().map_or(0, |d| d.registered_valid + d.registered_invalid),
+            submitted: self.submit.as_ref().map_or(0, |s| s.submitted.len()),
+            completed,
+            failed,
+            cancelled,
+            slurm_calls: self.slurm_calls,
+            exit: self.exit,
+            plan: self.plan.clone(),
+        }
+    }
+}
+
 /// Holds the tick lock for as long as it lives (released on drop or exit).
 pub struct TickLock {
     _file: std::fs::File,
@@ -84,9 +119,7 @@ pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts
     }
     if let Some(t) = tick {
         let status = if report.exit == 0 { WorkflowStatus::Completed } else { WorkflowStatus::Failed };
-        let counts =
-            serde_json::to_string(&serde_json::json!({"plan": report.plan, "slurm_calls": report.slurm_calls}))
-                .unwrap_or_default();
+        let counts = serde_json::to_string(&report.counts()).unwrap_or_default();
         let error = (!report.problems.is_empty()).then(|| report.problems.join("; "));
         store.finish_tick(t.id, status, &counts, error.as_deref())?;
     }

@@ -145,3 +145,30 @@ fn a_controller_that_is_down_is_transient_and_loses_nothing() {
     assert_eq!(bids[1]["attempt"], 1, "an interrupted submission uses no attempt");
     assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
 }
+
+#[test]
+fn workflow_list_shows_past_ticks_with_what_they_did() {
+    let site = site(TestDb::sqlite(), &ChainOpts::default());
+    site.add_session("L1", Manufacturer::Siemens);
+    site.set_mapping(&[("L1", "63")]);
+    assert!(site.nf().args(["workflow", "run", "--sync"]).output().unwrap().status.success());
+    let ticks = site.json(&["workflow", "list"]);
+    let rows = ticks.as_array().unwrap();
+    assert!(rows.len() >= 2, "{ticks}");
+    let first = rows.last().unwrap();
+    assert_eq!(
+        (first["registered"].as_u64(), first["submitted"].as_u64(), first["slurm_calls"].as_u64()),
+        (Some(1), Some(4), Some(4)),
+        "{first}"
+    );
+    assert_eq!((first["status"].as_str(), first["exit"].as_u64()), (Some("completed"), Some(0)));
+    assert!(first["seconds"].as_f64().is_some());
+    let done: u64 = rows.iter().map(|r| r["completed"].as_u64().unwrap()).sum();
+    assert_eq!(done, 4, "every completion is counted by the tick that saw it");
+    assert_eq!(site.json(&["workflow", "list", "--limit", "1"]).as_array().unwrap().len(), 1);
+    assert!(site.json(&["workflow", "list", "--since", "2999-01-01"]).as_array().unwrap().is_empty());
+    let out = site.nf().args(["workflow", "list"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("TICK"), "a table for people");
+    let bad = site.nf().args(["workflow", "list", "--since", "yesterday"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+}
