@@ -13,14 +13,20 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
 
+fn known_stage(name: &str) -> std::result::Result<String, String> {
+    common::check_stage(name).map(|d| d.name.to_string()).map_err(|e| e.to_string())
+}
+
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// List runs (current ones; --all adds superseded history).
     List {
-        #[arg(long)]
+        /// Only this stage (bids_conversion, qsiprep, qsirecon, qsiparc).
+        #[arg(long, value_parser = known_stage)]
         stage: Option<String>,
-        #[arg(long)]
-        status: Option<String>,
+        /// Only this status (planned, queued, running, completed, failed, cancelled, lost).
+        #[arg(long, value_parser = clap::value_parser!(RunStatus))]
+        status: Option<RunStatus>,
         #[arg(long)]
         subject: Option<String>,
         #[arg(long)]
@@ -115,7 +121,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
                 .iter()
                 .map(|r| row(r, &subjects, &sessions))
                 .filter(|r| stage.as_deref().is_none_or(|s| r.stage == s))
-                .filter(|r| status.as_deref().is_none_or(|s| r.status.as_str() == s))
+                .filter(|r| status.is_none_or(|s| r.status == s))
                 .filter(|r| subject.as_deref().is_none_or(|s| r.participant == s))
                 .collect();
             output::rows(&rows, format);

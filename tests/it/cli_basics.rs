@@ -173,3 +173,39 @@ fn a_closed_pipe_ends_quietly() {
     assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
     assert_ne!(status.code(), Some(101), "no panic exit");
 }
+
+#[test]
+fn config_check_prints_the_values_it_applies_not_null() {
+    let dir = tempfile::tempdir().unwrap();
+    nf(dir.path()).args(["init"]).assert().success();
+    provide_site_files(dir.path());
+    let path = dir.path().join("neuroflow.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let without_caps: String =
+        text.lines().filter(|l| !l.trim_start().starts_with("max_concurrent:")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, without_caps).unwrap();
+    let out = nf(dir.path()).args(["config", "check", "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let caps: Vec<u64> = ["bids_conversion", "qsiprep", "qsirecon", "qsiparc"]
+        .iter()
+        .map(|s| v["config"]["pipelines"][s]["max_concurrent"].as_u64().unwrap())
+        .collect();
+    assert_eq!(caps, [4, 1, 2, 4], "the stage defaults, as applied");
+    assert!(v["config"]["paths"]["scratch"].as_str().unwrap().ends_with("work/scratch"));
+    let out = nf(dir.path()).args(["config", "check"]).output().unwrap();
+    assert!(!stdout(&out).contains("null"), "{}", stdout(&out));
+}
+
+#[test]
+fn runs_list_accepts_only_known_stages_and_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    nf(dir.path()).args(["init"]).assert().success();
+    provide_site_files(dir.path());
+    for args in [&["runs", "list", "--stage", "qsipre"][..], &["runs", "list", "--status", "complete"]] {
+        let out = nf(dir.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: a typo is an error, not an empty list");
+        assert!(stderr(&out).contains("expected one of") || stderr(&out).contains("stages:"), "{}", stderr(&out));
+    }
+    assert!(nf(dir.path()).args(["runs", "list", "--status", "completed"]).output().unwrap().status.success());
+}
