@@ -16,6 +16,89 @@ pub enum Command {
     Run(RunArgs),
     /// Past ticks, newest first: when, how long, what they did, Slurm calls, exit class.
     List(ListArgs),
+    /// Where every session stands in every stage and why, totals per stage and state,
+    /// the last tick, and what needs a person.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    /// Only this participant (with or without `sub-`).
+    #[arg(long)]
+    subject: Option<String>,
+    /// Only this stage.
+    #[arg(long, value_parser = known_stage)]
+    stage: Option<String>,
+    /// Only rows with a cell in this state (completed, running, queued, failed, waiting,
+    /// limited, needs_person, invalid, excluded, ...).
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+fn known_stage(name: &str) -> std::result::Result<String, String> {
+    common::check_stage(name).map(|d| d.name.to_string()).map_err(|e| e.to_string())
+}
+
+fn short(cell: &crate::workflow::status::Cell) -> String {
+    let mut detail = cell.detail.clone();
+    if detail.chars().count() > 40 {
+        detail = format!("{}…", detail.chars().take(39).collect::<String>());
+    }
+    if detail.is_empty() { cell.state.clone() } else { format!("{} ({detail})", cell.state) }
+}
+
+fn status(explicit: Option<&Path>, a: StatusArgs) -> Result<u8> {
+    let (loaded, mut store) = common::open(explicit)?;
+    let subject = a.subject.as_deref().map(|s| common::participant(&loaded.config, s));
+    let mut view = crate::workflow::status::status(&loaded.config, &mut store, subject.as_deref(), a.stage.as_deref())?;
+    if let Some(want) = &a.status {
+        view.rows.retain(|r| r.cells.values().any(|c| &c.state == want));
+    }
+    if a.format == Format::Json {
+        output::json(&view);
+        return Ok(0);
+    }
+    let upper: Vec<String> = view.stages.iter().map(|s| s.to_uppercase()).collect();
+    let header: Vec<&str> = ["PARTICIPANT", "SESSION"].into_iter().chain(upper.iter().map(String::as_str)).collect();
+    let rows: Vec<Vec<String>> = view
+        .rows
+        .iter()
+        .map(|r| {
+            let mut line = vec![format!("sub-{}", r.participant), format!("ses-{}", r.session)];
+            line.extend(view.stages.iter().map(|s| r.cells.get(*s).map_or(String::new(), short)));
+            line
+        })
+        .collect();
+    output::table(&header, &rows);
+    println!();
+    for (stage, states) in &view.totals {
+        let parts: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        println!("{stage}: {}", parts.join(", "));
+    }
+    if let Some(t) = &view.last_tick {
+        println!(
+            "last tick {} at {} ({}, {} s): {} registered, {} submitted, {} completed, {} failed, {} Slurm calls, exit {}",
+            t.id,
+            t.started_at.format("%Y-%m-%d %H:%M:%S"),
+            t.status,
+            t.seconds.map_or("-".into(), |s| format!("{s:.2}")),
+            t.counts.registered,
+            t.counts.submitted,
+            t.counts.completed,
+            t.counts.failed,
+            t.counts.slurm_calls,
+            t.counts.exit
+        );
+    }
+    if !view.needs_person.is_empty() {
+        println!("\nneeds a person:");
+        for n in &view.needs_person {
+            println!("  {n}");
+        }
+    }
+    Ok(0)
 }
 
 #[derive(Debug, clap::Args)]
@@ -133,6 +216,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     let a = match cmd {
         Command::Run(a) => a,
         Command::List(a) => return list(explicit, a),
+        Command::Status(a) => return status(explicit, a),
     };
     let (loaded, mut store) = common::open_for_jobs(explicit)?;
     let cfg = &loaded.config;

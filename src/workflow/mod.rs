@@ -9,6 +9,7 @@ pub mod prepare;
 pub mod reread;
 pub mod sessions;
 pub mod snapshot;
+pub mod status;
 pub mod submit;
 pub mod tick;
 pub mod track;

@@ -42,6 +42,11 @@ pub fn run_view(r: &Run) -> RunView {
 
 /// Loads subjects, sessions and current runs.
 pub fn load(store: &mut Store) -> Result<(Snapshot, Labels)> {
+    load_with_runs(store).map(|(s, l, _)| (s, l))
+}
+
+/// As `load`, also returning the current runs' rows (for the views).
+pub fn load_with_runs(store: &mut Store) -> Result<(Snapshot, Labels, Vec<Run>)> {
     let mut snap = Snapshot::default();
     let mut labels = Labels::default();
     for s in store.all_subjects()? {
@@ -49,7 +54,8 @@ pub fn load(store: &mut Store) -> Result<(Snapshot, Labels)> {
         snap.subjects.push(s.id);
         labels.subjects.insert(s.id, label);
     }
-    snap.current = store.current_runs()?.iter().map(run_view).collect();
+    let runs = store.current_runs()?;
+    snap.current = runs.iter().map(run_view).collect();
     // Sessions whose DICOM is still needed: no completed run of a stage that reads it.
     let converted: std::collections::HashSet<i64> = snap
         .current
@@ -67,7 +73,7 @@ pub fn load(store: &mut Store) -> Result<(Snapshot, Labels)> {
         snap.sessions.push(SessionView { id: sess.id, subject_id: sess.subject_id, eligible, dicom_missing, invalid });
         labels.sessions.insert(sess.id, (label, sess.dicom_path));
     }
-    Ok((snap, labels))
+    Ok((snap, labels, runs))
 }
 
 /// The site policy from the configuration.

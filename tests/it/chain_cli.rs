@@ -172,3 +172,48 @@ fn workflow_list_shows_past_ticks_with_what_they_did() {
     let bad = site.nf().args(["workflow", "list", "--since", "yesterday"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(1));
 }
+
+#[test]
+fn workflow_status_shows_every_session_in_every_stage_and_what_needs_a_person() {
+    let site = site(TestDb::sqlite(), &ChainOpts { max_attempts: 1, ..Default::default() });
+    site.add_session("W1", Manufacturer::Siemens);
+    site.add_session("W2", Manufacturer::Ge);
+    site.add_session("H9", Manufacturer::Canon); // not in the mapping: held
+    let full = neuroflow_synth::standard_session("W3", "P3", Manufacturer::Philips, 40);
+    let t1_only: Vec<_> =
+        full.series.iter().filter(|s| !matches!(s.kind, neuroflow_synth::SeriesKind::Dwi { .. })).cloned().collect();
+    neuroflow_synth::write_session(
+        &site.incoming().join("W3"),
+        &neuroflow_synth::SessionSpec { series: t1_only, ..full },
+    )
+    .unwrap();
+    site.set_mapping(&[("W1", "1"), ("W2", "2"), ("W3", "3")]);
+    let out = site.nf().env("NF_STANDIN_FAIL", "qsirecon:0002").args(["workflow", "run", "--sync"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = site.json(&["workflow", "status"]);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{v}");
+    let cell = |p: &str, stage: &str| rows.iter().find(|r| r["participant"] == p).unwrap()["cells"][stage].clone();
+    for stage in ["bids_conversion", "qsiprep", "qsirecon", "qsiparc"] {
+        assert_eq!(cell("0001", stage)["state"], "completed", "{stage}");
+        assert_eq!(cell("0003", stage)["state"], "invalid", "{stage}");
+    }
+    let failed = cell("0002", "qsirecon");
+    assert_eq!(failed["state"], "failed");
+    assert!(failed["detail"].as_str().unwrap().starts_with("nonzero_exit (attempt 1/1)"), "{failed}");
+    assert!(failed["job_id"].as_i64().is_some());
+    assert_eq!(
+        (cell("0002", "qsiparc")["state"].as_str(), cell("0002", "qsiparc")["detail"].as_str()),
+        (Some("cancelled"), Some("upstream_failed"))
+    );
+    assert_eq!(v["totals"]["qsiprep"]["completed"], 2);
+    let needs = v["needs_person"].to_string();
+    for want in ["qsirecon sub-0002", "Missing required scans: DWI", "folder H9 held (unmapped)"] {
+        assert!(needs.contains(want), "{want} in {needs}");
+    }
+    assert!(v["last_tick"]["id"].as_i64().is_some());
+    let only = site.json(&["workflow", "status", "--status", "failed"]);
+    assert_eq!(only["rows"].as_array().unwrap().len(), 1);
+    let text = String::from_utf8_lossy(&site.nf().args(["workflow", "status"]).output().unwrap().stdout).into_owned();
+    assert!(text.starts_with("PARTICIPANT") && text.contains("needs a person:"), "{text}");
+}
