@@ -5,6 +5,7 @@ mod config_cmd;
 mod db_cmd;
 mod discover;
 mod doctor;
+mod explain;
 mod init;
 mod output;
 mod runs;
@@ -83,6 +84,9 @@ pub enum Command {
     Templates(templates_cmd::Command),
     /// Re-check that completed runs' outputs are still on disk (--requeue to redo them).
     Verify(verify::Args),
+    /// For each stage of a participant (or one session): what the planner decides and
+    /// why, with the runs on record.
+    Explain(explain::Args),
 }
 
 /// Runs one parsed command; returns the exit code (0 ok, 1 a person must act, 2 transient).
@@ -103,5 +107,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Runs(c) => runs::run(config, c).await,
         Command::Templates(c) => templates_cmd::run(c),
         Command::Verify(a) => verify::run(config, a),
+        Command::Explain(a) => explain::run(config, a),
     }
 }

@@ -217,3 +217,32 @@ fn workflow_status_shows_every_session_in_every_stage_and_what_needs_a_person() 
     let text = String::from_utf8_lossy(&site.nf().args(["workflow", "status"]).output().unwrap().stdout).into_owned();
     assert!(text.starts_with("PARTICIPANT") && text.contains("needs a person:"), "{text}");
 }
+
+#[test]
+fn explain_says_what_the_planner_decides_and_why() {
+    let site = site(TestDb::sqlite(), &ChainOpts { max_attempts: 1, ..Default::default() });
+    site.add_session("X1", Manufacturer::Siemens);
+    site.set_mapping(&[("X1", "5")]);
+    site.json(&["discover"]);
+    let v = site.json(&["explain", "5"]);
+    let of = |v: &serde_json::Value, stage: &str| {
+        v.as_array().unwrap().iter().find(|d| d["stage"] == stage).unwrap().clone()
+    };
+    assert_eq!(of(&v, "bids_conversion")["decision"], "ready", "{v}");
+    assert!(of(&v, "bids_conversion")["why"].as_str().unwrap().contains("attempt 1 (new)"));
+    // The tick would submit the whole chain (waiting on live upstream is fine), so
+    // every stage is ready here; after a failure the planner says why it stops.
+    let out = site.nf().env("NF_STANDIN_FAIL", "qsirecon:0005").args(["workflow", "run", "--sync"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = site.json(&["explain", "sub-0005", "ses-X1"]);
+    assert_eq!(of(&v, "bids_conversion")["decision"], "done");
+    let recon = of(&v, "qsirecon");
+    assert_eq!(recon["decision"], "needs_person", "{recon}");
+    assert!(recon["why"].as_str().unwrap().contains("after 1 of 1 attempts"), "{recon}");
+    assert_eq!(recon["runs"].as_array().unwrap().len(), 1);
+    let parc = of(&v, "qsiparc");
+    assert_eq!(parc["decision"], "waiting");
+    assert!(parc["why"].as_str().unwrap().contains("waits for qsirecon"), "{parc}");
+    let text = String::from_utf8_lossy(&site.nf().args(["explain", "5"]).output().unwrap().stdout).into_owned();
+    assert!(text.starts_with("sub-0005") && text.contains("qsirecon ses-X1: needs_person"), "{text}");
+}
