@@ -29,14 +29,21 @@ pub enum Command {
         status: Option<RunStatus>,
         #[arg(long)]
         subject: Option<String>,
+        /// The run of this Slurm job id (history included).
+        #[arg(long)]
+        job_id: Option<i64>,
         #[arg(long)]
         all: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
-    /// One run with its Slurm record and audit trail.
+    /// One run with its Slurm record and audit trail (by run id, or --job-id).
     Show {
-        id: i64,
+        #[arg(required_unless_present = "job_id")]
+        id: Option<i64>,
+        /// The run of this Slurm job id (what an admin sees in squeue/sacct).
+        #[arg(long, conflicts_with = "id")]
+        job_id: Option<i64>,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -113,10 +120,14 @@ fn row(r: &Run, subjects: &HashMap<i64, String>, sessions: &HashMap<i64, String>
 pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     let (loaded, mut store) = common::open(explicit)?;
     match cmd {
-        Command::List { stage, status, subject, all, format } => {
+        Command::List { stage, status, subject, job_id, all, format } => {
             let (subjects, sessions) = labels(&mut store)?;
             let subject = subject.map(|s| common::participant(&loaded.config, &s));
-            let runs = if all { store.all_runs()? } else { store.current_runs()? };
+            let runs = match job_id {
+                Some(j) => store.run_by_job_id(j)?.into_iter().collect(),
+                None if all => store.all_runs()?,
+                None => store.current_runs()?,
+            };
             let rows: Vec<RunRow> = runs
                 .iter()
                 .map(|r| row(r, &subjects, &sessions))
@@ -126,8 +137,15 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
                 .collect();
             output::rows(&rows, format);
         }
-        Command::Show { id, format } => {
-            let r = store.run(id)?;
+        Command::Show { id, job_id, format } => {
+            let r = match (id, job_id) {
+                (Some(id), _) => store.run(id)?,
+                (None, Some(j)) => store
+                    .run_by_job_id(j)?
+                    .ok_or_else(|| crate::error::Error::Usage(format!("no run has Slurm job {j}")))?,
+                (None, None) => return Err(crate::error::Error::Usage("give a run id or --job-id".into())),
+            };
+            let id = r.id;
             let (subjects, sessions) = labels(&mut store)?;
             let trail = store.audit_trail("run", id)?;
             match format {

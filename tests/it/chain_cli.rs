@@ -245,4 +245,12 @@ fn explain_says_what_the_planner_decides_and_why() {
     assert!(parc["why"].as_str().unwrap().contains("waits for qsirecon"), "{parc}");
     let text = String::from_utf8_lossy(&site.nf().args(["explain", "5"]).output().unwrap().stdout).into_owned();
     assert!(text.starts_with("sub-0005") && text.contains("qsirecon ses-X1: needs_person"), "{text}");
+    // An admin comes from squeue/sacct with a job id.
+    let (run, job) = (recon["runs"][0]["run_id"].as_i64().unwrap(), recon["runs"][0]["job_id"].as_i64().unwrap());
+    let shown = site.json(&["runs", "show", "--job-id", &job.to_string()]);
+    assert_eq!(shown["run"]["id"].as_i64(), Some(run), "{shown}");
+    let listed = site.json(&["runs", "list", "--job-id", &job.to_string()]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let none = site.nf().args(["runs", "show", "--job-id", "999999"]).output().unwrap();
+    assert_eq!(none.status.code(), Some(1));
 }
