@@ -47,6 +47,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Current failed runs grouped by stage, cause and a signature read from their
+    /// stderr (out of memory, time limit, licence, disk quota, ...), with the fix and
+    /// the command that retries each group.
+    Failures {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Submit a new attempt for this run's stage and unit (after it needed a person).
     Retry {
         id: i64,
@@ -136,6 +143,27 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
                 .filter(|r| subject.as_deref().is_none_or(|s| r.participant == s))
                 .collect();
             output::rows(&rows, format);
+        }
+        Command::Failures { format } => {
+            let cfg = &loaded.config;
+            let groups =
+                crate::workflow::triage::failures(&mut store, |s| cfg.pipeline(s).map_or(1, |p| p.max_attempts))?;
+            if format == Format::Json {
+                output::json(&groups);
+                return Ok(0);
+            }
+            for g in &groups {
+                let sig = g.signature.map_or(String::new(), |s| format!(" [{s}]"));
+                println!("{} × {} {} ({}){sig}", g.runs.len(), g.stage, g.cause, g.attempts);
+                if !g.example.is_empty() {
+                    println!("    e.g. {}", g.example);
+                }
+                if let Some(fix) = g.fix {
+                    println!("    fix: {fix}");
+                }
+                let ids: Vec<String> = g.runs.iter().map(|i| i.to_string()).collect();
+                println!("    runs: {}\n    then: {}", ids.join(", "), g.retry);
+            }
         }
         Command::Show { id, job_id, format } => {
             let r = match (id, job_id) {

@@ -14,6 +14,7 @@ pub mod status;
 pub mod submit;
 pub mod tick;
 pub mod track;
+pub mod triage;
 pub mod verify;
 pub mod withdraw;
 

@@ -254,3 +254,22 @@ fn explain_says_what_the_planner_decides_and_why() {
     let none = site.nf().args(["runs", "show", "--job-id", "999999"]).output().unwrap();
     assert_eq!(none.status.code(), Some(1));
 }
+
+#[test]
+fn runs_failures_groups_real_failures_by_cause_and_signature() {
+    let site = site(TestDb::sqlite(), &ChainOpts { qsiprep_mem_gb: 0.25, max_attempts: 1, ..Default::default() });
+    site.add_session("Q1", Manufacturer::Siemens);
+    site.add_session("Q2", Manufacturer::Ge);
+    site.set_mapping(&[("Q1", "11"), ("Q2", "12")]);
+    let out = site.nf().env("NF_STANDIN_OOM", "qsiprep:700").args(["workflow", "run", "--sync"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let groups = site.json(&["runs", "failures"]);
+    let g = &groups[0];
+    assert_eq!((g["stage"].as_str(), g["cause"].as_str()), (Some("qsiprep"), Some("out_of_memory")), "{groups}");
+    assert_eq!(g["runs"].as_array().unwrap().len(), 2, "both subjects in one group: {groups}");
+    assert_eq!(g["attempts"], "attempt 1/1");
+    assert_eq!(g["signature"], "out_of_memory", "read from the real job's stderr: {groups}");
+    assert!(g["retry"].as_str().unwrap().contains("neuroflow runs retry"));
+    let text = String::from_utf8_lossy(&site.nf().args(["runs", "failures"]).output().unwrap().stdout).into_owned();
+    assert!(text.starts_with("2 × qsiprep out_of_memory (attempt 1/1) [out_of_memory]"), "{text}");
+}
