@@ -134,7 +134,7 @@ pub fn failures(store: &mut Store, max_attempts: impl Fn(&str) -> u32) -> Result
         let ids: Vec<String> = g.runs.iter().map(|i| i.to_string()).collect();
         g.retry = format!("for id in {}; do neuroflow runs retry $id; done", ids.join(" "));
     }
-    out.sort_by(|a, b| b.runs.len().cmp(&a.runs.len()));
+    out.sort_by_key(|g| std::cmp::Reverse(g.runs.len()));
     Ok(out)
 }
 
