@@ -21,6 +21,7 @@ both_backends!(
     sessions_can_be_excluded_and_included,
     held_folders_keep_their_fingerprint_and_reason,
     a_corrupt_status_is_one_clear_error,
+    admin_views_answer_plain_sql,
 );
 
 fn open(db: &TestDb) -> Store {
@@ -315,4 +316,31 @@ fn a_corrupt_status_is_one_clear_error(db: TestDb) {
     assert!(e.contains("corrupt value in the state store") && e.contains("queud"), "{e}");
     let e = store.current_runs().unwrap_err().to_string();
     assert!(e.contains("corrupt value"), "the same error wherever it is read: {e}");
+}
+
+fn admin_views_answer_plain_sql(db: TestDb) {
+    let mut store = open(&db);
+    let (subj, sess) = session(&mut store, "0042", "S1");
+    let run = store.record_planned_run(&new_run(subj, Some(sess), "qsirecon", "tok-v")).unwrap();
+    store.record_submission(run.id, &SubmittedJob::new(4817213, "/l/%j.out", "/l/%j.err")).unwrap();
+    // From a Slurm job id to neuroflow's run and unit, and back.
+    let rows = crate::support::db::query3(
+        db.url(),
+        "SELECT CAST(run_id AS TEXT) AS a, participant || '/' || session AS b, stage || ':' || status AS c FROM nf_jobs WHERE job_id = 4817213",
+    );
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].b.as_str(), rows[0].c.as_str()), ("0042/S1", "qsirecon:queued"));
+    assert_eq!(rows[0].a, run.id.to_string());
+    let back = crate::support::db::query3(
+        db.url(),
+        "SELECT CAST(job_id AS TEXT) AS a, stdout_path AS b, job_name AS c FROM nf_jobs WHERE participant = '0042' AND stage = 'qsirecon'",
+    );
+    assert_eq!((back[0].a.as_str(), back[0].b.as_str()), ("4817213", "/l/4817213.out"));
+    let sessions =
+        crate::support::db::query3(db.url(), "SELECT participant AS a, session AS b, scan_id AS c FROM nf_sessions");
+    assert_eq!(sessions.len(), 1);
+    store.begin_tick("login1", 7, false).unwrap();
+    let ticks =
+        crate::support::db::query3(db.url(), "SELECT CAST(tick_id AS TEXT) AS a, status AS b, host AS c FROM nf_ticks");
+    assert_eq!((ticks[0].b.as_str(), ticks[0].c.as_str()), ("running", "login1"));
 }

@@ -83,3 +83,27 @@ pub fn execute(url: &str, sql: &str) {
         c.batch_execute(sql).expect("sql");
     }
 }
+
+/// One text row of three columns (`a`, `b`, `c`) from a query that names them so.
+#[derive(Debug, diesel::QueryableByName, PartialEq, Eq)]
+pub struct Text3 {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub a: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub b: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub c: String,
+}
+
+/// Runs a query whose columns are `a`, `b`, `c` (text) on a test database (plain SQL,
+/// as an admin would).
+pub fn query3(url: &str, sql: &str) -> Vec<Text3> {
+    use diesel::RunQueryDsl;
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let mut c = diesel::SqliteConnection::establish(path).expect("open sqlite");
+        diesel::sql_query(sql).load(&mut c).expect("sql")
+    } else {
+        let mut c = PgConnection::establish(url).expect("open postgres");
+        diesel::sql_query(sql).load(&mut c).expect("sql")
+    }
+}

@@ -1,0 +1,3 @@
+DROP VIEW nf_ticks;
+DROP VIEW nf_sessions;
+DROP VIEW nf_jobs;
