@@ -54,6 +54,14 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Requested vs used memory and time of completed runs per stage, with a suggested
+    /// `resources` block (p95 MaxRSS + 20 %, p95 elapsed x 1.5).
+    Efficiency {
+        #[arg(long, value_parser = known_stage)]
+        stage: Option<String>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Submit a new attempt for this run's stage and unit (after it needed a person).
     Retry {
         id: i64,
@@ -142,6 +150,10 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
                 .filter(|r| status.is_none_or(|s| r.status == s))
                 .filter(|r| subject.as_deref().is_none_or(|s| r.participant == s))
                 .collect();
+            output::rows(&rows, format);
+        }
+        Command::Efficiency { stage, format } => {
+            let rows = crate::workflow::efficiency::efficiency(&mut store, stage.as_deref())?;
             output::rows(&rows, format);
         }
         Command::Failures { format } => {
@@ -236,6 +248,23 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+impl output::Listing for crate::workflow::efficiency::StageEfficiency {
+    const HEADERS: &'static [&'static str] =
+        &["STAGE", "RUNS", "MEM ASKED", "MAXRSS p50/p95/max", "USED p95", "TIME LIMIT", "ELAPSED p95/max", "SUGGEST"];
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.stage.clone(),
+            self.runs.to_string(),
+            format!("{} MB", self.requested_mem_mb),
+            format!("{}/{}/{} MB", self.max_rss_mb_p50, self.max_rss_mb_p95, self.max_rss_mb_max),
+            format!("{:.0}%", self.mem_used_fraction_p95 * 100.0),
+            format!("{} min", self.time_limit_minutes),
+            format!("{}/{} min", self.elapsed_minutes_p95, self.elapsed_minutes_max),
+            format!("mem_gb: {}, time: {}", self.suggested_mem_gb, self.suggested_time_minutes),
+        ]
+    }
 }
 
 impl output::Listing for RunRow {

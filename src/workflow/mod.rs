@@ -2,6 +2,7 @@
 
 pub mod cancel;
 pub mod discover;
+pub mod efficiency;
 pub mod explain;
 pub mod identity;
 pub mod orphans;

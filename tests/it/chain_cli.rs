@@ -171,6 +171,15 @@ fn workflow_list_shows_past_ticks_with_what_they_did() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("TICK"), "a table for people");
     let bad = site.nf().args(["workflow", "list", "--since", "yesterday"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(1));
+    // Requested vs used, from the real sacct records of those runs.
+    let eff = site.json(&["runs", "efficiency"]);
+    let prep = eff.as_array().unwrap().iter().find(|e| e["stage"] == "qsiprep").unwrap().clone();
+    assert_eq!((prep["runs"].as_u64(), prep["requested_mem_mb"].as_u64()), (Some(1), Some(512)), "{eff}");
+    assert!(
+        prep["max_rss_mb_max"].as_u64().unwrap() > 0 && prep["suggested_mem_gb"].as_f64().unwrap() >= 0.5,
+        "{prep}"
+    );
+    assert!(prep["elapsed_minutes_max"].as_u64().unwrap() >= 1 && prep["time_limit_minutes"] == 10, "{prep}");
 }
 
 #[test]

@@ -1,0 +1,88 @@
+//! `neuroflow runs efficiency`: what completed runs asked Slurm for against what they
+//! used (memory: MaxRSS; time: elapsed), per stage, with a suggested `resources`
+//! block so a centre right-sizes its requests and its jobs start sooner.
+
+use crate::db::Store;
+use crate::domain::RunStatus;
+use crate::error::Result;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct StageEfficiency {
+    pub stage: String,
+    pub runs: usize,
+    pub requested_mem_mb: u64,
+    pub max_rss_mb_p50: u64,
+    pub max_rss_mb_p95: u64,
+    pub max_rss_mb_max: u64,
+    /// p95 MaxRSS / requested memory.
+    pub mem_used_fraction_p95: f64,
+    pub time_limit_minutes: u64,
+    pub elapsed_minutes_p95: u64,
+    pub elapsed_minutes_max: u64,
+    /// Suggested `resources:` values (p95 MaxRSS + 20 %, p95 elapsed × 1.5).
+    pub suggested_mem_gb: f64,
+    pub suggested_time_minutes: u64,
+}
+
+/// The value below which `q` of the sorted values lie (nearest rank).
+fn percentile(sorted: &[u64], q: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Per stage, over current completed runs with an accounting record (of `stage`).
+pub fn efficiency(store: &mut Store, stage: Option<&str>) -> Result<Vec<StageEfficiency>> {
+    let mut by_stage: BTreeMap<String, Vec<crate::db::Run>> = BTreeMap::new();
+    for r in store.current_runs()? {
+        if r.status == RunStatus::Completed && stage.is_none_or(|s| s == r.stage) && r.max_rss_kb.is_some() {
+            by_stage.entry(r.stage.clone()).or_default().push(r);
+        }
+    }
+    let mut out = vec![];
+    for (stage, runs) in by_stage {
+        let mut rss: Vec<u64> =
+            runs.iter().filter_map(|r| r.max_rss_kb).map(|k| (k.max(0) as u64).div_ceil(1024)).collect();
+        let mut minutes: Vec<u64> =
+            runs.iter().filter_map(|r| r.elapsed_seconds).map(|s| (s.max(0) as u64).div_ceil(60)).collect();
+        rss.sort_unstable();
+        minutes.sort_unstable();
+        let requested = runs.iter().map(|r| r.req_mem_mb.max(0) as u64).max().unwrap_or(0);
+        let limit = runs.iter().map(|r| r.req_time_minutes.max(0) as u64).max().unwrap_or(0);
+        let p95 = percentile(&rss, 0.95);
+        let t95 = percentile(&minutes, 0.95);
+        let suggested_mb = (p95 as f64 * 1.2).max(256.0);
+        out.push(StageEfficiency {
+            stage,
+            runs: runs.len(),
+            requested_mem_mb: requested,
+            max_rss_mb_p50: percentile(&rss, 0.5),
+            max_rss_mb_p95: p95,
+            max_rss_mb_max: rss.last().copied().unwrap_or(0),
+            mem_used_fraction_p95: if requested > 0 { p95 as f64 / requested as f64 } else { 0.0 },
+            time_limit_minutes: limit,
+            elapsed_minutes_p95: t95,
+            elapsed_minutes_max: minutes.last().copied().unwrap_or(0),
+            suggested_mem_gb: (suggested_mb / 512.0).ceil() / 2.0,
+            suggested_time_minutes: ((t95 as f64 * 1.5).ceil() as u64).max(10),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!((percentile(&v, 0.5), percentile(&v, 0.95), percentile(&v, 1.0)), (50, 95, 100));
+        assert_eq!(percentile(&[7], 0.95), 7);
+        assert_eq!(percentile(&[], 0.95), 0);
+    }
+}
