@@ -56,16 +56,6 @@ macro_rules! label_type {
             }
         }
 
-        impl clap::builder::ValueParserFactory for $name {
-            type Parser = clap::builder::TryMapValueParser<
-                clap::builder::StringValueParser,
-                fn(String) -> Result<$name, DomainError>,
-            >;
-            fn value_parser() -> Self::Parser {
-                clap::builder::TypedValueParser::try_map(clap::builder::StringValueParser::new(), |s: String| s.parse())
-            }
-        }
-
         impl FromStr for $name {
             type Err = DomainError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
