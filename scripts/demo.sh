@@ -81,6 +81,10 @@ cp "$DEMO/all-sessions.csv" "$DEMO/mapping.csv"
 step "what the chain wrote"
 (cd "$DEMO" && find bids derivatives \( -name '*.nii.gz' -o -name '*.html' -o -name '*.tsv' \) -print | sort | sed -n '1,40p')
 
+step "neuroflow workflow status (where every session stands) and workflow list (the ticks)"
+"$NF" workflow status
+"$NF" workflow list --limit 5
+
 step "every run completed?"
 "$NF" runs list --format json | python3 -c '
 import json, sys

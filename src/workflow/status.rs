@@ -49,7 +49,7 @@ pub struct LastTick {
 pub struct Status {
     pub stages: Vec<&'static str>,
     pub rows: Vec<Row>,
-    /// Stage → state → how many units.
+    /// Stage → state → how many units (a subject-level stage counts each subject once).
     pub totals: BTreeMap<String, BTreeMap<String, usize>>,
     pub last_tick: Option<LastTick>,
     pub needs_person: Vec<String>,
@@ -92,6 +92,8 @@ pub fn status(cfg: &Config, store: &mut Store, subject: Option<&str>, stage: Opt
     let stages: Vec<&'static str> = STAGES.iter().map(|d| d.name).filter(|n| stage.is_none_or(|s| s == *n)).collect();
     let mut rows = vec![];
     let mut totals: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    // A subject-level cell repeats on each of its subject's rows; it is one unit.
+    let mut counted: std::collections::HashSet<(&str, (i64, Option<i64>))> = std::collections::HashSet::new();
     let mut sessions = store.all_sessions()?;
     sessions.sort_by(|a, b| {
         (&a.1.participant_label, &a.0.session_label).cmp(&(&b.1.participant_label, &b.0.session_label))
@@ -116,7 +118,9 @@ pub fn status(cfg: &Config, store: &mut Store, subject: Option<&str>, stage: Opt
             } else {
                 outcomes.get(&(def.name, unit)).map_or_else(|| outcome_cell(&Outcome::Done), |o| outcome_cell(o))
             };
-            *totals.entry(def.name.to_string()).or_default().entry(cell.state.clone()).or_default() += 1;
+            if counted.insert((def.name, unit)) {
+                *totals.entry(def.name.to_string()).or_default().entry(cell.state.clone()).or_default() += 1;
+            }
             cells.insert(def.name.to_string(), cell);
         }
         rows.push(Row { participant: subj.participant_label, session: sess.session_label, cells });

@@ -215,7 +215,8 @@ fn workflow_status_shows_every_session_in_every_stage_and_what_needs_a_person() 
         (cell("0002", "qsiparc")["state"].as_str(), cell("0002", "qsiparc")["detail"].as_str()),
         (Some("cancelled"), Some("upstream_failed"))
     );
-    assert_eq!(v["totals"]["qsiprep"]["completed"], 2);
+    assert_eq!(v["totals"]["qsiprep"]["completed"], 2, "one unit per subject: {}", v["totals"]);
+    assert_eq!(v["totals"]["bids_conversion"]["completed"], 2);
     let needs = v["needs_person"].to_string();
     for want in ["qsirecon sub-0002", "Missing required scans: DWI", "folder H9 held (unmapped)"] {
         assert!(needs.contains(want), "{want} in {needs}");
