@@ -209,3 +209,17 @@ fn runs_list_accepts_only_known_stages_and_statuses() {
     }
     assert!(nf(dir.path()).args(["runs", "list", "--status", "completed"]).output().unwrap().status.success());
 }
+
+#[test]
+fn the_database_password_never_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    nf(dir.path()).args(["init"]).assert().success();
+    provide_site_files(dir.path());
+    let url = "postgres://neuroflow_test:s3cretPW@127.0.0.1:5432/nf_no_such_database";
+    for args in [&["config", "check"][..], &["runs", "list"], &["doctor"], &["workflow", "run"], &["db", "status"]] {
+        let out = nf(dir.path()).env("NEUROFLOW_DATABASE_URL", url).arg("-vv").args(args).output().unwrap();
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(!all.contains("s3cretPW"), "{args:?} shows the password:\n{all}");
+        assert!(all.contains("***") || out.status.success(), "{args:?}: {all}");
+    }
+}
