@@ -14,6 +14,10 @@ pub enum DomainError {
     UnknownName { kind: &'static str, value: String, expected: String },
 }
 
+/// A job variable in a path the shell expands at job time: `$NAME` or `${NAME}`
+/// (`paths.scratch`; validated by the configuration, kept expandable by the renderer).
+pub const JOB_VARIABLE: &str = r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)";
+
 /// The longest participant or session label neuroflow accepts (docs/configuration.md):
 /// labels become parts of file, directory and job names.
 pub const MAX_LABEL_LEN: usize = 64;

@@ -297,7 +297,7 @@ pub fn validate_path_pattern(p: &str) -> Result<regex::Regex, String> {
 
 /// A scratch path may name job variables (`$NAME`, `${NAME}`), nothing else of the shell.
 fn validate_scratch(s: &str) -> Result<(), String> {
-    let re = regex::Regex::new(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
+    let re = regex::Regex::new(crate::domain::JOB_VARIABLE).expect("valid regex");
     let rest = re.replace_all(s, "");
     if s.is_empty() || rest.contains(['$', '`', '"', '\\', '\n']) {
         return Err(format!(

@@ -82,7 +82,8 @@ struct EnvWord;
 impl tera::Filter for EnvWord {
     fn filter(&self, value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
         let text = value_text(value);
-        let re = regex::Regex::new(r"\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)").expect("valid regex");
+        static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        let re = RE.get_or_init(|| regex::Regex::new(crate::domain::JOB_VARIABLE).expect("valid regex"));
         let mut out = String::new();
         let mut last = 0;
         for m in re.find_iter(&text) {

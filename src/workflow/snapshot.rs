@@ -16,6 +16,17 @@ pub struct Labels {
     pub sessions: HashMap<i64, (SessionLabel, String)>,
 }
 
+impl Labels {
+    /// `sub-0042 ses-S1` (or `sub-0042` for a subject-level unit), for messages.
+    pub fn describe(&self, unit: (i64, Option<i64>)) -> String {
+        let who = self.subjects.get(&unit.0).map_or(String::new(), |p| p.entity());
+        match unit.1.and_then(|s| self.sessions.get(&s)) {
+            Some((l, _)) => format!("{who} {}", l.entity()),
+            None => who,
+        }
+    }
+}
+
 /// A stored run as the planner sees it.
 pub fn run_view(r: &Run) -> RunView {
     RunView {

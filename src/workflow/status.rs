@@ -129,13 +129,7 @@ pub fn status(cfg: &Config, store: &mut Store, subject: Option<&str>, stage: Opt
         .outcomes
         .iter()
         .filter_map(|(st, u, o)| match o {
-            Outcome::NeedsHuman(why) => {
-                let who = labels.subjects.get(&u.0).map_or(String::new(), |p| p.entity());
-                let ses =
-                    u.1.and_then(|s| labels.sessions.get(&s))
-                        .map_or(String::new(), |(l, _)| format!(" {}", l.entity()));
-                Some(format!("{st} {who}{ses}: {why}"))
-            }
+            Outcome::NeedsHuman(why) => Some(format!("{st} {}: {why}", labels.describe(*u))),
             _ => None,
         })
         .collect();

@@ -179,11 +179,9 @@ async fn stages<S: Scheduler>(
     // Everything that waits for a person is said on every tick, not once.
     for (stage, unit, outcome) in &planned.outcomes {
         if let Outcome::NeedsHuman(why) = outcome {
-            let who = labels.subjects.get(&unit.0).map_or(String::new(), |p| p.entity());
-            let ses =
-                unit.1.and_then(|s| labels.sessions.get(&s)).map_or(String::new(), |(l, _)| format!(" {}", l.entity()));
-            tracing::warn!(stage, subject = %who, session = %ses.trim(), "needs a person: {why}");
-            report.problems.push(format!("{stage} {who}{ses} needs a person: {why}"));
+            let unit_text = labels.describe(*unit);
+            tracing::warn!(stage, unit = %unit_text, "needs a person: {why}");
+            report.problems.push(format!("{stage} {unit_text} needs a person: {why}"));
             report.exit = report.exit.max(ExitClass::NeedsHuman as u8);
         }
     }
