@@ -3,7 +3,8 @@
 # fresh Debian/Ubuntu machine with root. Idempotent: a second run only checks
 # (a few seconds). Used by scripts/test.sh, scripts/demo.sh and .ci/run.
 #
-#   build tools + libpq + libsqlite3 + bubblewrap (backs the Apptainer stand-in) + shellcheck (apt)
+#   build tools + libpq + libsqlite3 + bubblewrap (backs the Apptainer stand-in) + shellcheck
+#   + chromium (headless: the status page test) (apt)
 #   Rust toolchain with rustfmt + clippy (rustup, if missing)
 #   PostgreSQL (apt, started; role neuroflow_test)   Slurm with accounting (slurm/up.sh)
 #   Python venv with heudiconv + dcm2niix + pydicom (scripts/python-env.sh)
@@ -19,7 +20,7 @@ die() { log "ERROR: $*"; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 
 missing=()
-for p in build-essential pkg-config libpq-dev libsqlite3-dev python3-venv curl ca-certificates bubblewrap shellcheck; do
+for p in build-essential pkg-config libpq-dev libsqlite3-dev python3-venv curl ca-certificates bubblewrap shellcheck chromium; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
 done
 if ! command -v pg_lsclusters >/dev/null || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then missing+=(postgresql); fi

@@ -39,7 +39,7 @@ UNKNOWN=999999 # a job id that never existed on this cluster
 SQUEUE=(squeue --noheader --array --states=all)
 SQUEUE_FMT='--format=%A|%i|%T|%r|%j|%k'
 SACCT=(sacct --noheader --parsable2)
-SACCT_FMT='--format=JobID,JobIDRaw,JobName,State,ExitCode,Elapsed,Submit,Start,End,NodeList,MaxRSS,ReqMem,AllocTRES,Comment'
+SACCT_FMT='--format=JobID,JobIDRaw,JobName,State,ExitCode,Elapsed,Submit,Start,End,NodeList,MaxRSS,ReqMem,AllocTRES,TotalCPU,Comment'
 TERMINAL='COMPLETED|FAILED|CANCELLED( by [0-9]+)?|TIMEOUT|OUT_OF_MEMORY|NODE_FAIL|PREEMPTED|BOOT_FAIL|DEADLINE'
 
 OUR_JOBS=()   # every job id submitted, cancelled on exit

@@ -94,6 +94,9 @@ pub struct StageDef {
     pub tool: &'static str,
     /// The stage reads the session's DICOM folder (it cannot run once that is gone).
     pub reads_dicom: bool,
+    /// Arguments that make the tool print its version (empty: it has none); the job
+    /// records the answer in its stdout (docs/provenance.md).
+    pub version_args: &'static [&'static str],
     /// Keys allowed under `pipelines.<stage>.options`, with their kinds.
     pub options: &'static [OptDef],
     /// Options the stage cannot run without.
@@ -112,6 +115,7 @@ pub const STAGES: &[StageDef] = &[
         needs: &[],
         template: "bids_conversion.sh.tera",
         tool: "heudiconv",
+        version_args: &["--version"],
         reads_dicom: true,
         options: &[
             opt("heuristic", OptKind::InputPath),
@@ -120,14 +124,11 @@ pub const STAGES: &[StageDef] = &[
         ],
         required_options: &[],
         requires: NOTHING,
-        success: &[
-            Marker { path: "{bids}/dataset_description.json", what: Proof::Exists, per: Per::Unit },
-            Marker {
-                path: "{bids}/sub-{sub}/ses-{ses}",
-                what: Proof::FreshFiles(&[".nii.gz", ".json"]),
-                per: Per::Unit,
-            },
-        ],
+        success: &[Marker {
+            path: "{bids}/sub-{sub}/ses-{ses}",
+            what: Proof::FreshFiles(&[".nii.gz", ".json"]),
+            per: Per::Unit,
+        }],
         default_max_concurrent: 4,
     },
     StageDef {
@@ -136,6 +137,7 @@ pub const STAGES: &[StageDef] = &[
         needs: &["bids_conversion"],
         template: "qsiprep.sh.tera",
         tool: "qsiprep",
+        version_args: &["--version"],
         reads_dicom: false,
         options: &[
             opt("output_resolution", OptKind::Number),
@@ -159,6 +161,7 @@ pub const STAGES: &[StageDef] = &[
         needs: &["qsiprep"],
         template: "qsirecon.sh.tera",
         tool: "qsirecon",
+        version_args: &["--version"],
         reads_dicom: false,
         options: &[
             opt("recon_spec", OptKind::ReconSpec),
@@ -186,6 +189,7 @@ pub const STAGES: &[StageDef] = &[
         needs: &["qsirecon"],
         template: "qsiparc.sh.tera",
         tool: "qsiparc",
+        version_args: &[],
         reads_dicom: false,
         options: &[opt("atlases", OptKind::Names), opt("extra_args", OptKind::Args)],
         required_options: &[],

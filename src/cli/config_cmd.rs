@@ -20,7 +20,7 @@ pub fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
     let loaded = config::load(&config::locate(explicit)?)?;
     loaded.config.check_files(&loaded.path)?;
     check_against_the_store(&loaded.config)?;
-    let effective = effective(&loaded.config);
+    let effective = crate::config::effective::effective(&loaded.config);
     match format {
         Format::Json => output::json(&serde_json::json!({ "file": loaded.path, "config": effective })),
         Format::Table => {
@@ -55,34 +55,5 @@ fn check_against_the_store(cfg: &crate::config::Config) -> Result<()> {
             tracing::warn!(error = %e, "cannot reach the store to check the label rules against it");
             Ok(())
         }
-    }
-}
-
-/// The configuration as neuroflow applies it: defaults filled in (each stage's cap,
-/// the scratch directory, the store's URL with its password hidden), unset optional
-/// keys left out instead of printed as null.
-fn effective(cfg: &crate::config::Config) -> serde_json::Value {
-    let mut v = serde_json::to_value(cfg).expect("config serializes");
-    v["database"]["url"] = crate::db::redact(&cfg.database_url()).into();
-    if v["paths"]["scratch"].is_null() {
-        v["paths"]["scratch"] = cfg.paths.work_dir.join("scratch").display().to_string().into();
-    }
-    for def in crate::stages::STAGES {
-        if let Some(p) = cfg.pipeline(def.name) {
-            v["pipelines"][def.name]["max_concurrent"] = p.max_concurrent.unwrap_or(def.default_max_concurrent).into();
-        }
-    }
-    drop_nulls(&mut v);
-    v
-}
-
-fn drop_nulls(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(m) => {
-            m.retain(|_, x| !x.is_null());
-            m.values_mut().for_each(drop_nulls);
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(drop_nulls),
-        _ => {}
     }
 }

@@ -8,7 +8,9 @@ mod doctor;
 mod explain;
 mod init;
 mod output;
+mod report;
 mod runs;
+mod runs_show;
 mod sessions;
 mod submit;
 mod templates_cmd;
@@ -87,6 +89,9 @@ pub enum Command {
     /// For each stage of a participant (or one session): what the planner decides and
     /// why, with the runs on record.
     Explain(explain::Args),
+    /// Write the static HTML status page (matrix, needs a person, throughput,
+    /// failures, efficiency) into a folder.
+    Report(report::Args),
 }
 
 /// Runs one parsed command; returns the exit code (0 ok, 1 a person must act, 2 transient).
@@ -108,5 +113,6 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Templates(c) => templates_cmd::run(c),
         Command::Verify(a) => verify::run(config, a),
         Command::Explain(a) => explain::run(config, a),
+        Command::Report(a) => ok(report::run(config, a)),
     }
 }

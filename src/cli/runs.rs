@@ -101,7 +101,10 @@ pub struct RunRow {
     pub stdout: String,
 }
 
-fn labels(store: &mut Store) -> Result<(HashMap<i64, String>, HashMap<i64, String>)> {
+/// Participant labels by subject id, session labels by session id.
+pub type Labels = (HashMap<i64, String>, HashMap<i64, String>);
+
+fn labels(store: &mut Store) -> Result<Labels> {
     let subjects = store.all_subjects()?.into_iter().map(|s| (s.id, s.participant_label)).collect();
     let sessions = store.all_sessions()?.into_iter().map(|(s, _)| (s.id, s.session_label)).collect();
     Ok((subjects, sessions))
@@ -185,26 +188,9 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
                     .ok_or_else(|| crate::error::Error::Usage(format!("no run has Slurm job {j}")))?,
                 (None, None) => return Err(crate::error::Error::Usage("give a run id or --job-id".into())),
             };
-            let id = r.id;
-            let (subjects, sessions) = labels(&mut store)?;
-            let trail = store.audit_trail("run", id)?;
-            match format {
-                Format::Json => output::json(&serde_json::json!({"run": r, "audit": trail})),
-                Format::Table => {
-                    output::rows(&[row(&r, &subjects, &sessions)], Format::Table);
-                    println!("script: {}\nstdout: {}\nstderr: {}", r.script_path, r.stdout_path, r.stderr_path);
-                    for a in trail {
-                        println!(
-                            "{}  {} {} -> {}  {}",
-                            a.at,
-                            a.action,
-                            a.old_value.unwrap_or_default(),
-                            a.new_value.unwrap_or_default(),
-                            a.message
-                        );
-                    }
-                }
-            }
+            let labels = labels(&mut store)?;
+            let detail = super::runs_show::detail(&mut store, r, &labels)?;
+            super::runs_show::print(&detail, format);
         }
         Command::Retry { id, format } => {
             let r = store.run(id)?;
@@ -251,8 +237,17 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
 }
 
 impl output::Listing for crate::workflow::efficiency::StageEfficiency {
-    const HEADERS: &'static [&'static str] =
-        &["STAGE", "RUNS", "MEM ASKED", "MAXRSS p50/p95/max", "USED p95", "TIME LIMIT", "ELAPSED p95/max", "SUGGEST"];
+    const HEADERS: &'static [&'static str] = &[
+        "STAGE",
+        "RUNS",
+        "MEM ASKED",
+        "MAXRSS p50/p95/max",
+        "USED p95",
+        "TIME LIMIT",
+        "ELAPSED p95/max",
+        "CPU p50/p95",
+        "SUGGEST",
+    ];
     fn cells(&self) -> Vec<String> {
         vec![
             self.stage.clone(),
@@ -262,7 +257,14 @@ impl output::Listing for crate::workflow::efficiency::StageEfficiency {
             format!("{:.0}%", self.mem_used_fraction_p95 * 100.0),
             format!("{} min", self.time_limit_minutes),
             format!("{}/{} min", self.elapsed_minutes_p95, self.elapsed_minutes_max),
-            format!("mem_gb: {}, time: {}", self.suggested_mem_gb, self.suggested_time_minutes),
+            match (self.cpu_efficiency_p50, self.cpu_efficiency_p95) {
+                (Some(a), Some(b)) => format!("{:.0}%/{:.0}% of {}", a * 100.0, b * 100.0, self.cpus),
+                _ => "-".into(),
+            },
+            format!(
+                "cpus: {}, mem_gb: {}, time: {}",
+                self.suggested_cpus, self.suggested_mem_gb, self.suggested_time_minutes
+            ),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! `neuroflow.yaml`: locate, parse, validate. The only module that uses the YAML crate.
 
+pub mod effective;
 mod model;
 mod options;
 mod values;
@@ -110,6 +111,9 @@ impl Config {
             absolutize(base, f);
         }
         if let Some(d) = &mut self.templates.dir {
+            absolutize(base, d);
+        }
+        if let Some(d) = &mut self.paths.status_page {
             absolutize(base, d);
         }
         for f in [&mut self.containers.fs_license, &mut self.containers.templateflow_home].into_iter().flatten() {

@@ -38,6 +38,9 @@ pub struct Paths {
     /// node; may name job variables as `$NAME`/`${NAME}` (e.g. `${SLURM_TMPDIR}`).
     /// Absent => `<work_dir>/scratch`.
     pub scratch: Option<String>,
+    /// A folder where each tick that changed something writes the static status page
+    /// `index.html` (self-contained; publish the folder with any web server).
+    pub status_page: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

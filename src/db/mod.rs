@@ -7,6 +7,7 @@ mod enums;
 mod identity;
 mod intake;
 mod models;
+mod provenance;
 mod reread;
 mod runs;
 pub mod schema;
@@ -16,6 +17,7 @@ mod ticks;
 pub use conn::{Backend, DbConn, MigrationState, redact};
 pub use intake::Verdict;
 pub use models::*;
+pub use provenance::{FileVersion, Provenance};
 pub use reread::Reread;
 pub use runs::{JobUpdate, SubmittedJob};
 

@@ -103,6 +103,12 @@ pub struct Run {
     pub started_at: Option<NaiveDateTime>,
     pub ended_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    /// sacct TotalCPU of the job (user + system time of all its steps).
+    pub total_cpu_seconds: Option<i64>,
+    /// sacct AllocTRES (`billing=2,cpu=2,mem=1G,node=1`).
+    pub alloc_tres: Option<String>,
+    /// The job's final sacct row as sacct printed it (SACCT_FORMAT fields).
+    pub sacct_row: Option<String>,
 }
 
 /// Id lists are stored as comma-separated text ("3,7,12"): encoded and decoded

@@ -49,6 +49,9 @@ pub struct JobUpdate {
     pub started_at: Option<NaiveDateTime>,
     pub ended_at: Option<NaiveDateTime>,
     pub unknown_polls: Option<i32>,
+    pub total_cpu_seconds: Option<i64>,
+    pub alloc_tres: Option<String>,
+    pub sacct_row: Option<String>,
 }
 
 fn load_run(c: &mut DbConn, id: i64) -> QueryResult<Run> {

@@ -98,6 +98,33 @@ diesel::table! {
         started_at -> Nullable<Timestamp>,
         ended_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        total_cpu_seconds -> Nullable<BigInt>,
+        alloc_tres -> Nullable<Text>,
+        sacct_row -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    run_provenance (run_id) {
+        run_id -> BigInt,
+        neuroflow_version -> Text,
+        config_sha256 -> Text,
+        script_sha256 -> Text,
+        runtime -> Text,
+        image_path -> Nullable<Text>,
+        image_sha256 -> Nullable<Text>,
+        command_path -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    image_digests (path) {
+        path -> Text,
+        size_bytes -> BigInt,
+        mtime_ns -> BigInt,
+        sha256 -> Text,
+        computed_at -> Timestamp,
     }
 }
 
@@ -133,11 +160,14 @@ diesel::table! {
 
 diesel::joinable!(sessions -> subjects (subject_id));
 diesel::joinable!(pipeline_runs -> subjects (subject_id));
+diesel::joinable!(run_provenance -> pipeline_runs (run_id));
 diesel::allow_tables_to_appear_in_same_query!(
     subjects,
     sessions,
     incoming_folders,
     pipeline_runs,
+    run_provenance,
+    image_digests,
     workflow_runs,
     audit_log,
 );

@@ -73,13 +73,7 @@ mod tests {
         let covered = ["S1".to_string(), "S2".to_string()];
         let v = Vars { bids: "/b", derivatives: "/d", sub: "0001", ses: Some("S1"), covered: &covered };
         let bids = expand(stage("bids_conversion").unwrap().success, &v, |_| vec![]);
-        assert_eq!(
-            bids,
-            vec![
-                Check::Exists("/b/dataset_description.json".into()),
-                fresh("/b/sub-0001/ses-S1", &[".nii.gz", ".json"])
-            ]
-        );
+        assert_eq!(bids, vec![fresh("/b/sub-0001/ses-S1", &[".nii.gz", ".json"])]);
         let prep = expand(stage("qsiprep").unwrap().success, &Vars { ses: None, ..v }, |_| vec![]);
         assert_eq!(
             prep,

@@ -80,6 +80,8 @@ pub struct ToolSection {
     pub input_binds: Vec<String>,
     pub setup: Vec<String>,
     pub keep_work: bool,
+    /// Arguments that make the tool print its version (empty: none).
+    pub version_args: Vec<&'static str>,
 }
 
 /// Who and what a script is for.
@@ -203,6 +205,7 @@ pub fn context(
             input_binds: pipe.input_paths(def).into_iter().map(|(_, p)| p).collect(),
             setup: pipe.setup.clone(),
             keep_work: pipe.keep_work,
+            version_args: def.version_args.to_vec(),
         },
         options: pipe.template_options(def),
     }

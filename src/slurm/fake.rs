@@ -136,6 +136,8 @@ impl FakeSlurm {
             req_mem: None,
             alloc_tres: None,
             comment: Some(j.comment.clone()),
+            total_cpu_seconds: Some(1),
+            raw: String::new(),
         }
     }
 }

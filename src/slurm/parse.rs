@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub const SQUEUE_FORMAT: &str = "%A|%i|%T|%r|%j|%k";
 /// sacct `--format` used by the adapter (Comment last: it may hold `|`).
 pub const SACCT_FORMAT: &str =
-    "JobID,JobIDRaw,JobName,State,ExitCode,Elapsed,Submit,Start,End,NodeList,MaxRSS,ReqMem,AllocTRES,Comment";
+    "JobID,JobIDRaw,JobName,State,ExitCode,Elapsed,Submit,Start,End,NodeList,MaxRSS,ReqMem,AllocTRES,TotalCPU,Comment";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("cannot parse {what} output line {line:?}: {message}")]
@@ -108,32 +108,56 @@ pub struct AcctRecord {
     pub max_rss_kb: Option<i64>,
     pub req_mem: Option<String>,
     pub alloc_tres: Option<String>,
+    /// User + system CPU time of all the job's steps (None when not asked for).
+    pub total_cpu_seconds: Option<i64>,
     pub comment: Option<String>,
+    /// The job row as sacct printed it.
+    pub raw: String,
 }
 
 /// Parses `sacct --noheader --parsable2 --format=<SACCT_FORMAT>` output, job rows
 /// and step rows, into one record per job (keyed by raw id).
 pub fn sacct(stdout: &str) -> Result<Vec<AcctRecord>, ParseError> {
+    sacct_in(stdout, SACCT_FORMAT)
+}
+
+/// Where each field is in a `--format` list (Comment must be last: it may hold `|`).
+struct Columns {
+    names: Vec<String>,
+}
+
+impl Columns {
+    fn get<'a>(&self, f: &[&'a str], name: &str) -> &'a str {
+        self.names.iter().position(|n| n.eq_ignore_ascii_case(name)).and_then(|i| f.get(i).copied()).unwrap_or("")
+    }
+}
+
+/// [`sacct`] for output printed with another `--format` list (recorded output of
+/// an older field list, say); the fields are found by name.
+pub fn sacct_in(stdout: &str, format: &str) -> Result<Vec<AcctRecord>, ParseError> {
+    let cols = Columns { names: format.split(',').map(|n| n.trim().to_string()).collect() };
+    let n = cols.names.len();
     let mut jobs: BTreeMap<u64, AcctRecord> = BTreeMap::new();
     let mut rss: BTreeMap<u64, i64> = BTreeMap::new();
     for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
-        let f: Vec<&str> = line.splitn(14, '|').collect();
-        if f.len() != 14 {
-            return Err(perr("sacct", line, "expected 14 |-separated fields"));
+        let f: Vec<&str> = line.splitn(n, '|').collect();
+        if f.len() != n {
+            return Err(perr("sacct", line, format!("expected {n} |-separated fields")));
         }
-        let (raw, step) = match f[1].split_once('.') {
+        let id = cols.get(&f, "JobIDRaw");
+        let (raw, step) = match id.split_once('.') {
             Some((r, s)) => (r, Some(s)),
-            None => (f[1], None),
+            None => (id, None),
         };
         let raw: u64 = raw.parse().map_err(|_| perr("sacct", line, "bad JobIDRaw"))?;
         if step.is_some() {
-            if let Some(kb) = memory_kb(f[10]) {
+            if let Some(kb) = memory_kb(cols.get(&f, "MaxRSS")) {
                 let e = rss.entry(raw).or_insert(0);
                 *e = (*e).max(kb);
             }
             continue;
         }
-        jobs.insert(raw, job_row(raw, &f, line)?);
+        jobs.insert(raw, job_row(raw, &cols, &f, line)?);
     }
     Ok(jobs
         .into_values()
@@ -144,31 +168,34 @@ pub fn sacct(stdout: &str) -> Result<Vec<AcctRecord>, ParseError> {
         .collect())
 }
 
-fn job_row(raw: u64, f: &[&str], line: &str) -> Result<AcctRecord, ParseError> {
-    let (array_job_id, array_task_id) = match f[0].split_once('_') {
+fn job_row(raw: u64, cols: &Columns, f: &[&str], line: &str) -> Result<AcctRecord, ParseError> {
+    let get = |name: &str| cols.get(f, name);
+    let (array_job_id, array_task_id) = match get("JobID").split_once('_') {
         Some((a, t)) => (a.parse().ok().map(JobId), t.parse().ok()),
         None => (None, None),
     };
-    let (exit_code, exit_signal) = exit_code(f[4]).ok_or_else(|| perr("sacct", line, "bad ExitCode"))?;
+    let (exit_code, exit_signal) = exit_code(get("ExitCode")).ok_or_else(|| perr("sacct", line, "bad ExitCode"))?;
     Ok(AcctRecord {
         job_id: JobId(raw),
-        display_id: f[0].to_string(),
+        display_id: get("JobID").to_string(),
         array_job_id,
         array_task_id,
-        name: f[2].to_string(),
-        state: JobState::parse(f[3]),
-        state_text: f[3].to_string(),
+        name: get("JobName").to_string(),
+        state: JobState::parse(get("State")),
+        state_text: get("State").to_string(),
         exit_code,
         exit_signal,
-        elapsed_seconds: duration_seconds(f[5]).ok_or_else(|| perr("sacct", line, "bad Elapsed"))?,
-        submit: timestamp(f[6]),
-        start: timestamp(f[7]),
-        end: timestamp(f[8]),
-        node_list: none_if(f[9], &["None assigned", "(null)"]),
-        max_rss_kb: memory_kb(f[10]),
-        req_mem: none_if(f[11], &[]),
-        alloc_tres: none_if(f[12], &[]),
-        comment: none_if(f[13], &["(null)"]),
+        elapsed_seconds: duration_seconds(get("Elapsed")).ok_or_else(|| perr("sacct", line, "bad Elapsed"))?,
+        submit: timestamp(get("Submit")),
+        start: timestamp(get("Start")),
+        end: timestamp(get("End")),
+        node_list: none_if(get("NodeList"), &["None assigned", "(null)"]),
+        max_rss_kb: memory_kb(get("MaxRSS")),
+        req_mem: none_if(get("ReqMem"), &[]),
+        alloc_tres: none_if(get("AllocTRES"), &[]),
+        total_cpu_seconds: duration_seconds(get("TotalCPU")),
+        comment: none_if(get("Comment"), &["(null)"]),
+        raw: line.to_string(),
     })
 }
 

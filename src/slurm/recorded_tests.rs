@@ -6,6 +6,20 @@ use super::parse::{self, AcctRecord};
 use super::state::JobState;
 use crate::domain::JobId;
 
+/// sacct output recorded with the `--format` list of its command line (.cmd).
+macro_rules! sacct_rec {
+    ($name:literal) => {
+        parse::sacct_in(
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/slurm/recorded/", $name, ".stdout")),
+            format_of(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/slurm/recorded/", $name, ".cmd"))),
+        )
+    };
+}
+
+fn format_of(cmd: &str) -> &str {
+    cmd.split_whitespace().find_map(|w| w.strip_prefix("--format=")).expect("the recorded command has --format=")
+}
+
 macro_rules! rec {
     ($name:literal) => {
         include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/slurm/recorded/", $name))
@@ -80,7 +94,7 @@ fn squeue_unknown_and_empty() {
 
 #[test]
 fn sacct_terminal_records() {
-    let recs = parse::sacct(rec!("sacct_terminal.stdout")).unwrap();
+    let recs = sacct_rec!("sacct_terminal").unwrap();
     let exit3 = by_name(&recs, "nf-rec-t-exit3");
     assert_eq!((exit3.state.clone(), exit3.exit_code, exit3.exit_signal), (JobState::Failed, 3, 0));
     let cancelled = by_name(&recs, "nf-rec-t-cancel-running");
@@ -108,10 +122,10 @@ fn sacct_terminal_records() {
 
 #[test]
 fn sacct_timeout_and_live_rows() {
-    let t = parse::sacct(rec!("sacct_timeout.stdout")).unwrap();
+    let t = sacct_rec!("sacct_timeout").unwrap();
     assert_eq!(t.len(), 1);
     assert_eq!((t[0].state.clone(), t[0].exit_code, t[0].elapsed_seconds), (JobState::Timeout, 0, 80));
-    let live = parse::sacct(rec!("sacct_running.stdout")).unwrap();
+    let live = sacct_rec!("sacct_running").unwrap();
     let running = by_name(&live, "nf-rec-running");
     assert_eq!((running.state.clone(), running.end), (JobState::Running, None));
     let pending = by_name(&live, "nf-rec-dep-pending");
@@ -121,6 +135,6 @@ fn sacct_timeout_and_live_rows() {
 
 #[test]
 fn sacct_empty_for_unknown_ids() {
-    assert!(parse::sacct(rec!("sacct_unknown_id.stdout")).unwrap().is_empty());
+    assert!(sacct_rec!("sacct_unknown_id").unwrap().is_empty());
     assert_eq!(JobId(1), JobId(1));
 }

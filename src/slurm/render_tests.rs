@@ -144,7 +144,11 @@ fn hostile_values_are_quoted_or_refused() {
 
 /// The `apptainer run` line of a script, split as the shell would (variables kept as text).
 fn apptainer_line(script: &str) -> Vec<String> {
-    let line = script.lines().find(|l| l.contains(" run --cleanenv --containall ")).expect("an apptainer line");
+    // The tool's run, not the `--version` probe echoed for provenance.
+    let line = script
+        .lines()
+        .find(|l| l.contains(" run --cleanenv --containall ") && !l.starts_with("echo "))
+        .expect("an apptainer line");
     shlex::split(line).expect("the apptainer line parses as shell words")
 }
 

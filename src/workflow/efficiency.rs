@@ -21,9 +21,16 @@ pub struct StageEfficiency {
     pub time_limit_minutes: u64,
     pub elapsed_minutes_p95: u64,
     pub elapsed_minutes_max: u64,
+    pub cpus: u64,
+    /// CPU time / (cpus × elapsed) per run (sacct TotalCPU), median and p95;
+    /// None when no run has a TotalCPU.
+    pub cpu_efficiency_p50: Option<f64>,
+    pub cpu_efficiency_p95: Option<f64>,
     /// Suggested `resources:` values (p95 MaxRSS + 20 %, p95 elapsed × 1.5).
     pub suggested_mem_gb: f64,
     pub suggested_time_minutes: u64,
+    /// cpus × p95 CPU efficiency, rounded up (the cpus the runs kept busy).
+    pub suggested_cpus: u64,
 }
 
 /// The value below which `q` of the sorted values lie (nearest rank).
@@ -56,6 +63,9 @@ pub fn efficiency(store: &mut Store, stage: Option<&str>) -> Result<Vec<StageEff
         let p95 = percentile(&rss, 0.95);
         let t95 = percentile(&minutes, 0.95);
         let suggested_mb = (p95 as f64 * 1.2).max(256.0);
+        let cpus = runs.iter().map(|r| r.req_cpus.max(1) as u64).max().unwrap_or(1);
+        let cpu = cpu_fractions(&runs);
+        let cpu_p95 = fraction_percentile(&cpu, 0.95);
         out.push(StageEfficiency {
             stage,
             runs: runs.len(),
@@ -69,9 +79,31 @@ pub fn efficiency(store: &mut Store, stage: Option<&str>) -> Result<Vec<StageEff
             elapsed_minutes_max: minutes.last().copied().unwrap_or(0),
             suggested_mem_gb: (suggested_mb / 512.0).ceil() / 2.0,
             suggested_time_minutes: ((t95 as f64 * 1.5).ceil() as u64).max(10),
+            cpus,
+            cpu_efficiency_p50: fraction_percentile(&cpu, 0.5),
+            cpu_efficiency_p95: cpu_p95,
+            suggested_cpus: cpu_p95.map_or(cpus, |f| ((cpus as f64 * f).ceil() as u64).clamp(1, cpus)),
         });
     }
     Ok(out)
+}
+
+/// Each run's CPU time over what it held (cpus × elapsed), sorted.
+fn cpu_fractions(runs: &[crate::db::Run]) -> Vec<f64> {
+    let mut v: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| {
+            let held = r.req_cpus.max(1) as f64 * r.elapsed_seconds? as f64;
+            (held > 0.0).then(|| r.total_cpu_seconds.map(|c| c as f64 / held))?
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+fn fraction_percentile(sorted: &[f64], q: f64) -> Option<f64> {
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
+    sorted.get(rank - 1).copied()
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@ pub mod identity;
 pub mod orphans;
 pub mod outputs;
 pub mod prepare;
+pub mod provenance;
+pub mod report;
 pub mod reread;
 pub mod sessions;
 pub mod snapshot;

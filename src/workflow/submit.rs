@@ -2,6 +2,7 @@
 //! dependency order, so a whole chain goes out in one tick.
 
 use super::prepare::{prepare, script};
+use super::provenance::Recorder;
 use super::snapshot::Labels;
 use crate::config::Config;
 use crate::db::{JobUpdate, NewRun, Store, SubmittedJob, encode_ids};
@@ -70,7 +71,11 @@ impl<S: Scheduler> Submitter<'_, S> {
         let mut done: Vec<Done> = vec![];
         if !self.dry_run {
             ensure_heuristic(self.cfg)?;
+            if plan.runs.iter().any(|r| r.stage.reads_dicom) {
+                super::provenance::ensure_bids_generated_by(self.cfg)?;
+            }
         }
+        let mut recorder = Recorder::new(self.cfg);
         for run in &plan.runs {
             let name = self.name(run);
             let deps = match dependencies(&run.upstream, &done) {
@@ -85,7 +90,7 @@ impl<S: Scheduler> Submitter<'_, S> {
                 report.skipped.push(format!("{name}: Slurm is unreachable"));
                 Done::Failed
             } else {
-                self.one(store, run, &deps, &mut report).await?
+                self.one(store, &mut recorder, run, &deps, &mut report).await?
             };
             done.push(outcome);
         }
@@ -100,6 +105,7 @@ impl<S: Scheduler> Submitter<'_, S> {
     async fn one(
         &self,
         store: &mut Store,
+        recorder: &mut Recorder,
         run: &PlannedRun,
         deps: &[(i64, String)],
         report: &mut SubmitReport,
@@ -166,6 +172,10 @@ impl<S: Scheduler> Submitter<'_, S> {
         if let Err(e) = write_script(&paths.script, &text, &[&paths.stdout, &paths.stderr]) {
             // This unit needs a person; the others go on.
             return self.reject(store, stored.id, &name, &format!("cannot prepare the job: {e}"), report);
+        }
+        match recorder.of(self.cfg, store, run.stage.name, stored.id, &text) {
+            Ok(prov) => store.record_provenance(&prov)?,
+            Err(e) => return self.reject(store, stored.id, &name, &format!("cannot identify the tool: {e}"), report),
         }
         report.slurm_calls += 1;
         match self.slurm.submit(&paths.script).await {

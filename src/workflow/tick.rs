@@ -122,8 +122,32 @@ pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts
         let counts = serde_json::to_string(&report.counts()).unwrap_or_default();
         let error = (!report.problems.is_empty()).then(|| report.problems.join("; "));
         store.finish_tick(t.id, status, &counts, error.as_deref())?;
+        refresh_status_page(cfg, store, &report);
     }
     Ok(report)
+}
+
+/// How old the status page may get while nothing changes (its "last tick" line).
+const PAGE_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Rewrites `paths.status_page` after a tick that changed something (or when the
+/// page is missing or older than PAGE_MAX_AGE): idle ticks stay cheap. A page that
+/// cannot be written is logged, never a failed tick.
+fn refresh_status_page(cfg: &Config, store: &mut Store, report: &TickReport) {
+    let Some(dir) = &cfg.paths.status_page else { return };
+    let c = report.counts();
+    let changed = c.registered + c.submitted + c.completed + c.failed + c.cancelled > 0
+        || report.sync.as_ref().is_some_and(|s| s.started > 0);
+    let stale = std::fs::metadata(dir.join("index.html"))
+        .and_then(|m| m.modified())
+        .map_or(true, |t| t.elapsed().unwrap_or_default() > PAGE_MAX_AGE);
+    if !(changed || stale) {
+        return;
+    }
+    match super::report::publish(cfg, store, dir) {
+        Ok(path) => tracing::debug!(page = %path.display(), "status page written"),
+        Err(e) => tracing::warn!(error = %e, "cannot write the status page (paths.status_page)"),
+    }
 }
 
 async fn stages<S: Scheduler>(

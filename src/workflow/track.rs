@@ -151,6 +151,9 @@ fn final_facts(rec: &AcctRecord) -> JobUpdate {
         started_at: rec.start,
         ended_at: rec.end,
         unknown_polls: Some(0),
+        total_cpu_seconds: rec.total_cpu_seconds,
+        alloc_tres: rec.alloc_tres.clone(),
+        sacct_row: Some(rec.raw.clone()).filter(|r| !r.is_empty()),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use crate::support::chain::{ChainOpts, runs, site, ticks};
 use crate::support::db::TestDb;
+use crate::support::site::Site;
 use neuroflow_synth::Manufacturer;
 use std::os::unix::fs::PermissionsExt;
 
@@ -182,9 +183,14 @@ fn workflow_list_shows_past_ticks_with_what_they_did() {
     assert!(prep["elapsed_minutes_max"].as_u64().unwrap() >= 1 && prep["time_limit_minutes"] == 10, "{prep}");
 }
 
-#[test]
-fn workflow_status_shows_every_session_in_every_stage_and_what_needs_a_person() {
-    let site = site(TestDb::sqlite(), &ChainOpts { max_attempts: 1, ..Default::default() });
+crate::both_backends!(workflow_status_and_the_status_page_show_every_session_in_every_stage);
+
+/// The views on a store filled by a real chain (both backends): a failed run, a
+/// pending job, an invalid session and a held folder; then the status page in a
+/// real headless Chromium.
+fn workflow_status_and_the_status_page_show_every_session_in_every_stage(db: TestDb) {
+    let backend = if db.url().starts_with("postgres") { "postgres" } else { "sqlite" };
+    let site = site(db, &ChainOpts { max_attempts: 1, ..Default::default() });
     site.add_session("W1", Manufacturer::Siemens);
     site.add_session("W2", Manufacturer::Ge);
     site.add_session("H9", Manufacturer::Canon); // not in the mapping: held
@@ -226,6 +232,57 @@ fn workflow_status_shows_every_session_in_every_stage_and_what_needs_a_person() 
     assert_eq!(only["rows"].as_array().unwrap().len(), 1);
     let text = String::from_utf8_lossy(&site.nf().args(["workflow", "status"]).output().unwrap().stdout).into_owned();
     assert!(text.starts_with("PARTICIPANT") && text.contains("needs a person:"), "{text}");
+    // A chain in flight: its qsiprep job pends on the conversion (Slurm says why).
+    site.add_session("W4", Manufacturer::Siemens);
+    site.set_mapping(&[("W1", "1"), ("W2", "2"), ("W3", "3"), ("W4", "4")]);
+    site.nf().env("NF_STANDIN_SLEEP", "60").args(["workflow", "run"]).output().unwrap();
+    site.nf().args(["sync"]).output().unwrap();
+    let v = site.json(&["workflow", "status", "--subject", "4"]);
+    let prep = &v["rows"][0]["cells"]["qsiprep"];
+    assert_eq!((prep["state"].as_str(), prep["detail"].as_str()), (Some("queued"), Some("Dependency")), "{v}");
+    let page = site.root().join("page");
+    let out = site.nf().args(["report", "--html", page.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let dom = chromium_dom(&page.join("index.html"), backend);
+    let state = |p: &str, stage: &str| {
+        let row = dom.split("<tr data-participant=\"").find(|r| r.starts_with(&format!("{p}\""))).unwrap_or_default();
+        let at = row.find(&format!("data-stage=\"{stage}\" data-state=\"")).map(|i| &row[i..]).unwrap_or_default();
+        at.split("data-state=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or_default().to_string()
+    };
+    assert_eq!(state("0001", "qsiparc"), "completed", "{dom}");
+    assert_eq!(state("0002", "qsirecon"), "failed");
+    assert_eq!(state("0003", "bids_conversion"), "invalid");
+    assert_eq!(state("0004", "qsiprep"), "queued");
+    assert!(dom.contains("folder H9 held (unmapped)") && dom.contains("Missing required scans: DWI"), "{dom}");
+    assert!(dom.contains("id=\"throughput\"") && dom.contains("id=\"efficiency\""));
+    let live = v["rows"][0]["cells"]["bids_conversion"]["run_id"].as_i64().unwrap();
+    assert_eq!(site.nf().args(["runs", "cancel", &live.to_string()]).output().unwrap().status.code(), Some(0));
+}
+
+/// The page as a real Chromium loads it (headless, no network), and a screenshot in
+/// target/nf-artifacts/ for a person to look at. Chromium missing is a failure.
+fn chromium_dom(page: &std::path::Path, tag: &str) -> String {
+    let url = format!("file://{}", page.display());
+    let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"];
+    let out = std::process::Command::new("chromium")
+        .args(flags)
+        .args(["--dump-dom", &url])
+        .output()
+        .expect("chromium (Debian package chromium; scripts/setup.sh installs it)");
+    assert!(out.status.success(), "chromium: {}", String::from_utf8_lossy(&out.stderr));
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/nf-artifacts");
+    std::fs::create_dir_all(&shots).unwrap();
+    let png = shots.join(format!("status-page-{tag}.png"));
+    let _ = std::fs::remove_file(&png);
+    let shot = std::process::Command::new("chromium")
+        .args(flags)
+        .args([&format!("--screenshot={}", png.display()), "--window-size=1400,1000", &url])
+        .output()
+        .unwrap();
+    assert!(shot.status.success(), "chromium screenshot: {}", String::from_utf8_lossy(&shot.stderr));
+    let bytes = std::fs::read(&png).expect("the screenshot was written");
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "a real screenshot: {} bytes", bytes.len());
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -259,10 +316,49 @@ fn explain_says_what_the_planner_decides_and_why() {
     let (run, job) = (recon["runs"][0]["run_id"].as_i64().unwrap(), recon["runs"][0]["job_id"].as_i64().unwrap());
     let shown = site.json(&["runs", "show", "--job-id", &job.to_string()]);
     assert_eq!(shown["run"]["id"].as_i64(), Some(run), "{shown}");
+    assert_shows_what_an_admin_needs(&site, &shown, job);
     let listed = site.json(&["runs", "list", "--job-id", &job.to_string()]);
     assert_eq!(listed.as_array().unwrap().len(), 1);
     let none = site.nf().args(["runs", "show", "--job-id", "999999"]).output().unwrap();
     assert_eq!(none.status.code(), Some(1));
+}
+
+/// `runs show` of a real failed job: its provenance (the script's hash matches the
+/// script on disk, the tool's version as the job printed it), resources asked for
+/// and used from sacct, its dependency, attempts and the end of its stderr.
+fn assert_shows_what_an_admin_needs(site: &Site, shown: &serde_json::Value, job: i64) {
+    use sha2::Digest;
+    let script = std::fs::read(shown["run"]["script_path"].as_str().unwrap()).unwrap();
+    let p = &shown["provenance"];
+    assert_eq!(p["script_sha256"].as_str().unwrap(), format!("{:x}", sha2::Sha256::digest(&script)), "{shown}");
+    assert_eq!(p["neuroflow_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(p["config_sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(p["runtime"], "native");
+    assert!(p["command_path"].as_str().unwrap().ends_with("/qsirecon"), "resolved on PATH: {p}");
+    assert_eq!(shown["tool"]["tool_version"], "QSIRecon v26.0.0", "printed by the job: {shown}");
+    let run = &shown["run"];
+    assert!(run["sacct_row"].as_str().unwrap().starts_with(&format!("{job}|{job}|")), "{run}");
+    assert!(run["alloc_tres"].as_str().unwrap().contains("cpu="), "{run}");
+    assert!(run["total_cpu_seconds"].as_i64().is_some(), "{run}");
+    assert!(shown["used"]["elapsed_fraction_of_limit"].as_f64().is_some());
+    assert!(!run["dependency_job_ids"].as_str().unwrap().is_empty(), "qsirecon waited on qsiprep: {run}");
+    assert_eq!(shown["upstream"][0]["stage"], "qsiprep", "{shown}");
+    assert_eq!(shown["attempts"].as_array().unwrap().len(), 1);
+    let tail = shown["stderr_tail"].as_array().unwrap();
+    assert!(tail.iter().any(|l| l.as_str().unwrap().contains("injected crash")), "{tail:?}");
+    let text = String::from_utf8_lossy(
+        &site.nf().args(["runs", "show", "--job-id", &job.to_string()]).output().unwrap().stdout,
+    )
+    .into_owned();
+    for want in ["asked:", "used:", "sacct:", "made by:  neuroflow", "tool_version: QSIRecon v26.0.0", "stderr (last"] {
+        assert!(text.contains(want), "{want} in {text}");
+    }
+    // The raw BIDS dataset names who made it.
+    let desc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(site.root().join("bids/dataset_description.json")).unwrap())
+            .unwrap();
+    let names: Vec<&str> = desc["GeneratedBy"].as_array().unwrap().iter().filter_map(|g| g["Name"].as_str()).collect();
+    assert_eq!(names, ["neuroflow", "heudiconv"], "{desc}");
 }
 
 #[test]
@@ -282,4 +378,18 @@ fn runs_failures_groups_real_failures_by_cause_and_signature() {
     assert!(g["retry"].as_str().unwrap().contains("neuroflow runs retry"));
     let text = String::from_utf8_lossy(&site.nf().args(["runs", "failures"]).output().unwrap().stdout).into_owned();
     assert!(text.starts_with("2 × qsiprep out_of_memory (attempt 1/1) [out_of_memory]"), "{text}");
+    // A licence FreeSurfer refuses (it exists, so config check passes): QSIRecon's
+    // job fails at its first FreeSurfer tool, and triage names the licence.
+    std::fs::write(site.root().join("license.txt"), "").unwrap();
+    for id in g["runs"].as_array().unwrap() {
+        assert_eq!(site.nf().args(["runs", "retry", &id.to_string()]).output().unwrap().status.code(), Some(0));
+    }
+    let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let groups = site.json(&["runs", "failures"]);
+    let lic = groups.as_array().unwrap().iter().find(|g| g["stage"] == "qsirecon").expect("a qsirecon group");
+    assert_eq!(lic["signature"], "freesurfer_license", "{groups}");
+    assert_eq!(lic["runs"].as_array().unwrap().len(), 2);
+    assert!(lic["example"].as_str().unwrap().contains("Invalid FreeSurfer license key"), "{lic}");
+    assert!(lic["fix"].as_str().unwrap().contains("containers.fs_license"));
 }

@@ -343,4 +343,30 @@ fn admin_views_answer_plain_sql(db: TestDb) {
     let ticks =
         crate::support::db::query3(db.url(), "SELECT CAST(tick_id AS TEXT) AS a, status AS b, host AS c FROM nf_ticks");
     assert_eq!((ticks[0].b.as_str(), ticks[0].c.as_str()), ("running", "login1"));
+    // What made job 4817213: provenance joined to the job id.
+    let prov = neuroflow::db::Provenance {
+        run_id: run.id,
+        neuroflow_version: "0.1.0".into(),
+        config_sha256: "c".repeat(64),
+        script_sha256: "5".repeat(64),
+        runtime: "apptainer".into(),
+        image_path: Some("/images/qsirecon.sif".into()),
+        image_sha256: Some("a".repeat(64)),
+        command_path: None,
+        recorded_at: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now().naive_utc(), 6),
+    };
+    store.record_provenance(&prov).unwrap();
+    store.record_provenance(&prov).unwrap();
+    assert_eq!(store.provenance_of(run.id).unwrap().as_ref(), Some(&prov), "recorded once");
+    let made = crate::support::db::query3(
+        db.url(),
+        "SELECT image_path AS a, image_sha256 AS b, participant AS c FROM nf_provenance WHERE job_id = 4817213",
+    );
+    assert_eq!((made[0].a.as_str(), made[0].b.len(), made[0].c.as_str()), ("/images/qsirecon.sif", 64, "0042"));
+    // The image digest cache answers only for the same file version.
+    let v = neuroflow::db::FileVersion { size_bytes: 10, mtime_ns: 99 };
+    store.remember_digest("/images/qsirecon.sif", v, &"a".repeat(64)).unwrap();
+    assert_eq!(store.cached_digest("/images/qsirecon.sif", v).unwrap(), Some("a".repeat(64)));
+    let touched = neuroflow::db::FileVersion { mtime_ns: 100, ..v };
+    assert_eq!(store.cached_digest("/images/qsirecon.sif", touched).unwrap(), None);
 }

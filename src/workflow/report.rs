@@ -1,0 +1,122 @@
+//! The static status page (`paths.status_page`, `neuroflow report --html DIR`): one
+//! self-contained HTML file — no server, no external assets — with the status
+//! matrix, what needs a person, totals, throughput, recent failures and efficiency.
+//! Building reads the store; rendering is pure; writing replaces the file atomically.
+
+use super::efficiency::{StageEfficiency, efficiency};
+use super::status::{Status, status};
+use super::triage::{Group, failures};
+use crate::config::Config;
+use crate::db::Store;
+use crate::domain::RunStatus;
+use crate::error::{Error, Result};
+use chrono::{Duration, NaiveDateTime};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+const TEMPLATE: &str = include_str!("../../templates/report/status.html");
+
+#[derive(Debug, Serialize)]
+pub struct Throughput {
+    pub stage: String,
+    pub last_day: usize,
+    pub last_week: usize,
+    pub total: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TotalsRow {
+    pub stage: String,
+    /// Counts in the order of `Page::states`.
+    pub counts: Vec<usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Page {
+    /// `YYYY-MM-DD HH:MM:SS`, UTC.
+    pub generated_at: String,
+    pub version: &'static str,
+    #[serde(flatten)]
+    pub status: Status,
+    pub states: Vec<String>,
+    #[serde(rename = "totals")]
+    pub totals_rows: Vec<TotalsRow>,
+    pub throughput: Vec<Throughput>,
+    pub failures: Vec<Group>,
+    pub efficiency: Vec<StageEfficiency>,
+}
+
+/// Reads everything the page shows.
+pub fn build(cfg: &Config, store: &mut Store, now: NaiveDateTime) -> Result<Page> {
+    let status = status(cfg, store, None, None)?;
+    let failures = failures(store, |s| cfg.pipeline(s).map_or(1, |p| p.max_attempts))?;
+    let efficiency = efficiency(store, None)?;
+    let completed: Vec<_> = store.current_runs()?.into_iter().filter(|r| r.status == RunStatus::Completed).collect();
+    let throughput = status
+        .stages
+        .iter()
+        .map(|stage| {
+            let ended = |days: i64| {
+                completed
+                    .iter()
+                    .filter(|r| r.stage == *stage && r.ended_at.is_some_and(|e| e >= now - Duration::days(days)))
+                    .count()
+            };
+            Throughput {
+                stage: stage.to_string(),
+                last_day: ended(1),
+                last_week: ended(7),
+                total: completed.iter().filter(|r| r.stage == *stage).count(),
+            }
+        })
+        .collect();
+    let mut states: Vec<String> = status.totals.values().flat_map(|m| m.keys().cloned()).collect();
+    states.sort();
+    states.dedup();
+    let totals_rows = status
+        .stages
+        .iter()
+        .map(|stage| TotalsRow {
+            stage: stage.to_string(),
+            counts: states
+                .iter()
+                .map(|s| status.totals.get(*stage).and_then(|m| m.get(s)).copied().unwrap_or(0))
+                .collect(),
+        })
+        .collect();
+    Ok(Page {
+        generated_at: now.format("%Y-%m-%d %H:%M:%S").to_string(),
+        version: super::provenance::VERSION,
+        status,
+        states,
+        totals_rows,
+        throughput,
+        failures,
+        efficiency,
+    })
+}
+
+/// The page as HTML (every value escaped by Tera's HTML autoescape).
+pub fn render(page: &Page) -> Result<String> {
+    let mut tera = tera::Tera::default();
+    tera.add_raw_template("status.html", TEMPLATE).map_err(|e| Error::Usage(format!("status page template: {e}")))?;
+    let ctx = tera::Context::from_serialize(page).map_err(|e| Error::Usage(format!("status page: {e}")))?;
+    tera.render("status.html", &ctx).map_err(|e| Error::Usage(format!("status page: {e:?}")))
+}
+
+/// Writes `DIR/index.html` (through a temporary file and a rename: a web server
+/// never serves half a page).
+pub fn write(dir: &Path, html: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let path = dir.join("index.html");
+    let tmp = dir.join(".index.html.tmp");
+    std::fs::write(&tmp, html).map_err(|e| Error::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| Error::io("write", &path, e))?;
+    Ok(path)
+}
+
+/// Builds, renders and writes the page into `dir`.
+pub fn publish(cfg: &Config, store: &mut Store, dir: &Path) -> Result<PathBuf> {
+    let page = build(cfg, store, chrono::Utc::now().naive_utc())?;
+    write(dir, &render(&page)?)
+}
