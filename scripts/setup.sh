@@ -20,7 +20,7 @@ die() { log "ERROR: $*"; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 
 missing=()
-for p in build-essential pkg-config libpq-dev libsqlite3-dev python3-venv curl ca-certificates bubblewrap shellcheck chromium; do
+for p in build-essential pkg-config libpq-dev libsqlite3-dev python3-venv curl ca-certificates bubblewrap shellcheck chromium sqlite3; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
 done
 if ! command -v pg_lsclusters >/dev/null || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then missing+=(postgresql); fi

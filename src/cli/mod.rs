@@ -15,6 +15,8 @@ mod sessions;
 mod submit;
 mod templates_cmd;
 mod verify;
+#[cfg(test)]
+mod views_tests;
 mod workflow_cmd;
 
 use crate::error::Result;

@@ -41,6 +41,67 @@ fn known_stage(name: &str) -> std::result::Result<String, String> {
     common::check_stage(name).map(|d| d.name.to_string()).map_err(|e| e.to_string())
 }
 
+/// `workflow status` as people read it: the matrix, totals, the last tick and what
+/// needs a person.
+pub fn status_text(view: &crate::workflow::status::Status) -> String {
+    use std::fmt::Write;
+    let upper: Vec<String> = view.stages.iter().map(|s| s.to_uppercase()).collect();
+    let header: Vec<&str> = ["PARTICIPANT", "SESSION"].into_iter().chain(upper.iter().map(String::as_str)).collect();
+    let rows: Vec<Vec<String>> = view
+        .rows
+        .iter()
+        .map(|r| {
+            let mut line = vec![format!("sub-{}", r.participant), format!("ses-{}", r.session)];
+            line.extend(view.stages.iter().map(|s| r.cells.get(*s).map_or(String::new(), short)));
+            line
+        })
+        .collect();
+    let mut out =
+        output::styled_table_text(&header, &rows, |col, text| (col >= 2).then(|| state_style(text)).flatten());
+    out.push('\n');
+    for (stage, states) in &view.totals {
+        let parts: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        let _ = writeln!(out, "{stage}: {}", parts.join(", "));
+    }
+    if let Some(t) = &view.last_tick {
+        let _ = writeln!(
+            out,
+            "last tick {} at {} ({}, {} s): {} registered, {} submitted, {} completed, {} failed, {} Slurm calls, exit {}",
+            t.id,
+            t.started_at.format("%Y-%m-%d %H:%M:%S"),
+            t.status,
+            t.seconds.map_or("-".into(), |s| format!("{s:.2}")),
+            t.counts.registered,
+            t.counts.submitted,
+            t.counts.completed,
+            t.counts.failed,
+            t.counts.slurm_calls,
+            t.counts.exit
+        );
+    }
+    if !view.needs_person.is_empty() {
+        out.push_str("\nneeds a person:\n");
+        for n in &view.needs_person {
+            let _ = writeln!(out, "  {n}");
+        }
+    }
+    out
+}
+
+/// Cell colours: green done, blue in flight, yellow waiting, red a person must act.
+fn state_style(cell: &str) -> Option<anstyle::Style> {
+    use anstyle::{AnsiColor, Style};
+    let state = cell.split(' ').next().unwrap_or_default();
+    let colour = match state {
+        "completed" => AnsiColor::Green,
+        "running" | "queued" | "planned" | "ready" => AnsiColor::Blue,
+        "waiting" | "limited" => AnsiColor::Yellow,
+        "failed" | "lost" | "needs_person" | "invalid" => AnsiColor::Red,
+        _ => return None,
+    };
+    Some(Style::new().fg_color(Some(colour.into())))
+}
+
 fn short(cell: &crate::workflow::status::Cell) -> String {
     let mut detail = cell.detail.clone();
     if detail.chars().count() > 40 {
@@ -60,44 +121,7 @@ fn status(explicit: Option<&Path>, a: StatusArgs) -> Result<u8> {
         output::json(&view);
         return Ok(0);
     }
-    let upper: Vec<String> = view.stages.iter().map(|s| s.to_uppercase()).collect();
-    let header: Vec<&str> = ["PARTICIPANT", "SESSION"].into_iter().chain(upper.iter().map(String::as_str)).collect();
-    let rows: Vec<Vec<String>> = view
-        .rows
-        .iter()
-        .map(|r| {
-            let mut line = vec![format!("sub-{}", r.participant), format!("ses-{}", r.session)];
-            line.extend(view.stages.iter().map(|s| r.cells.get(*s).map_or(String::new(), short)));
-            line
-        })
-        .collect();
-    output::table(&header, &rows);
-    println!();
-    for (stage, states) in &view.totals {
-        let parts: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
-        println!("{stage}: {}", parts.join(", "));
-    }
-    if let Some(t) = &view.last_tick {
-        println!(
-            "last tick {} at {} ({}, {} s): {} registered, {} submitted, {} completed, {} failed, {} Slurm calls, exit {}",
-            t.id,
-            t.started_at.format("%Y-%m-%d %H:%M:%S"),
-            t.status,
-            t.seconds.map_or("-".into(), |s| format!("{s:.2}")),
-            t.counts.registered,
-            t.counts.submitted,
-            t.counts.completed,
-            t.counts.failed,
-            t.counts.slurm_calls,
-            t.counts.exit
-        );
-    }
-    if !view.needs_person.is_empty() {
-        println!("\nneeds a person:");
-        for n in &view.needs_person {
-            println!("  {n}");
-        }
-    }
+    output::print_styled(&status_text(&view));
     Ok(0)
 }
 
@@ -125,16 +149,16 @@ fn parse_since(text: &str) -> std::result::Result<chrono::NaiveDateTime, String>
 
 /// One past tick, as `workflow list` shows it.
 #[derive(Debug, serde::Serialize)]
-struct TickRow {
-    id: i64,
-    started_at: chrono::NaiveDateTime,
-    seconds: Option<f64>,
-    status: String,
-    host: String,
-    dry_run: bool,
+pub(super) struct TickRow {
+    pub(super) id: i64,
+    pub(super) started_at: chrono::NaiveDateTime,
+    pub(super) seconds: Option<f64>,
+    pub(super) status: String,
+    pub(super) host: String,
+    pub(super) dry_run: bool,
     #[serde(flatten)]
-    counts: TickCounts,
-    error: Option<String>,
+    pub(super) counts: TickCounts,
+    pub(super) error: Option<String>,
 }
 
 impl output::Listing for TickRow {
