@@ -7,6 +7,9 @@ fn main() -> ExitCode {
     // `neuroflow runs list | head -1` ends quietly, as other Unix tools do, instead of
     // panicking on a closed pipe.
     sigpipe::reset();
+    // Scripts, logs and work files are not world-writable (nor world-readable): the
+    // umask reaches every file neuroflow writes and, through sbatch, the job's logs.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o027));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -25,6 +28,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // SIGINT/SIGTERM: finish the current step, record the tick, exit 2.
+    runtime.spawn(neuroflow::workflow::stop::listen());
     match runtime.block_on(cli::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

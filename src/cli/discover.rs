@@ -17,7 +17,7 @@ pub struct Args {
 
 pub fn run(explicit: Option<&Path>, a: Args) -> Result<()> {
     let (loaded, mut store) = common::open(explicit)?;
-    let _lock = crate::workflow::tick::lock(&loaded.config)?;
+    let _lock = crate::workflow::lock::lock(&loaded.config, &mut store)?;
     if a.dry_run {
         store.begin_dry_run()?;
     }

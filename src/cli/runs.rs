@@ -8,7 +8,8 @@ use crate::domain::{FailureCause, RunStatus};
 use crate::error::Result;
 use crate::pipeline::plan::Filter;
 use crate::workflow::cancel::{CancelOutcome, cancel_run};
-use crate::workflow::tick::{TickOptions, lock, tick};
+use crate::workflow::lock::lock;
+use crate::workflow::tick::{TickOptions, tick};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
@@ -194,7 +195,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
         }
         Command::Retry { id, format } => {
             let r = store.run(id)?;
-            let _lock = lock(&loaded.config)?;
+            let _lock = lock(&loaded.config, &mut store)?;
             // The run's own unit, by id (labels are for people).
             let filter = Filter {
                 stage: Some(r.stage.clone()),
@@ -214,7 +215,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
         }
         Command::Cancel { id, format } => {
             // Not while a tick may be submitting this very run.
-            let _lock = lock(&loaded.config)?;
+            let _lock = lock(&loaded.config, &mut store)?;
             let outcome = cancel_run(&loaded.config, &mut store, &slurm(&loaded.config), id).await?;
             match format {
                 Format::Json => output::json(&outcome),

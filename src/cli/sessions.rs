@@ -7,7 +7,7 @@ use crate::db::{IncomingFolder, Session, Store, Subject};
 use crate::discovery::protocol::SeriesSummary;
 use crate::domain::IntakeState;
 use crate::error::{Error, Result};
-use crate::workflow::tick::lock;
+use crate::workflow::lock::lock;
 use serde::Serialize;
 use std::path::Path;
 use std::str::FromStr;
@@ -138,7 +138,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
             let (loaded, mut store) = common::open(explicit)?;
             let (sess, subj) = find(&loaded.config, &mut store, &participant, &session)?;
             let (p, s) = (subj.participant_label.as_str(), sess.session_label.as_str());
-            let _lock = lock(&loaded.config)?;
+            let _lock = lock(&loaded.config, &mut store)?;
             let (label, w) =
                 crate::workflow::identity::reassign(&loaded.config, &mut store, &slurm(&loaded.config), &sess, &to)
                     .await?;
@@ -153,7 +153,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
         Command::Rescan { participant, session, format } => {
             let (loaded, mut store) = common::open(explicit)?;
             let (sess, subj) = find(&loaded.config, &mut store, &participant, &session)?;
-            let _lock = lock(&loaded.config)?;
+            let _lock = lock(&loaded.config, &mut store)?;
             let (updated, withdrawn) =
                 crate::workflow::sessions::rescan(&loaded.config, &mut store, &slurm(&loaded.config), &sess).await?;
             if let Some(w) = withdrawn {
@@ -171,7 +171,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
             let (sess, subj) = find(&loaded.config, &mut store, &participant, &session)?;
             let (p, s) = (subj.participant_label.as_str(), sess.session_label.as_str());
             let reason = if undo { None } else { reason };
-            let _lock = lock(&loaded.config)?;
+            let _lock = lock(&loaded.config, &mut store)?;
             let slurm = slurm(&loaded.config);
             let (updated, withdrawn) =
                 crate::workflow::sessions::exclude(&mut store, &slurm, &sess, reason.as_deref()).await?;
@@ -282,7 +282,7 @@ fn show(explicit: Option<&Path>, participant: &str, session: &str, format: Forma
 
 async fn revalidate(explicit: Option<&Path>, format: Format) -> Result<()> {
     let (loaded, mut store) = common::open(explicit)?;
-    let _lock = lock(&loaded.config)?;
+    let _lock = lock(&loaded.config, &mut store)?;
     let changed = crate::workflow::sessions::revalidate(&loaded.config, &mut store, &slurm(&loaded.config)).await?;
     for c in changed.iter().filter_map(|c| c.withdrawn.as_ref().map(|w| (c, w))) {
         tracing::warn!(subject = %c.0.subject.participant_label, session = %c.0.session.session_label,

@@ -7,8 +7,9 @@ use crate::domain::Level;
 use crate::error::{Error, Result};
 use crate::pipeline::plan::Filter;
 use crate::workflow::cancel::{CancelOutcome, cancel_run, live_runs_of};
+use crate::workflow::lock::lock;
 use crate::workflow::prepare::render_unit;
-use crate::workflow::tick::{TickOptions, load_templates, lock, tick};
+use crate::workflow::tick::{TickOptions, load_templates, tick};
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -46,7 +47,7 @@ pub async fn submit(explicit: Option<&Path>, a: SubmitArgs) -> Result<u8> {
     check_stage(&a.stage)?;
     let (loaded, mut store) = common::open_for_jobs(explicit)?;
     let (subject, session) = resolve(&loaded.config, &mut store, a.subject.as_deref(), a.session.as_deref())?;
-    let _lock = lock(&loaded.config)?;
+    let _lock = lock(&loaded.config, &mut store)?;
     if a.force && !a.dry_run {
         let live = live_runs_of(&mut store, &a.stage, subject, session)?;
         if !live.is_empty() && !a.replace {

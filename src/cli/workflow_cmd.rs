@@ -5,7 +5,8 @@ use super::output::{self, Format};
 use crate::db::Store;
 use crate::error::Result;
 use crate::pipeline::plan::Filter;
-use crate::workflow::tick::{TickCounts, TickOptions, lock, tick};
+use crate::workflow::lock::{Attempt, lock, lock_within};
+use crate::workflow::tick::{TickCounts, TickOptions, tick};
 use crate::workflow::track::sync;
 use std::path::Path;
 use std::time::Duration;
@@ -232,6 +233,10 @@ pub struct RunArgs {
     /// section); without it each tick only warns about them.
     #[arg(long)]
     cancel_disabled: bool,
+    /// When another tick holds the lock, wait up to this many seconds for it instead
+    /// of stopping at once (either way that is exit 0: overlapping cron calls are normal).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    wait: u64,
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
@@ -247,7 +252,14 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     if let Some(s) = &a.stage {
         super::common::check_stage(s)?;
     }
-    let _lock = lock(cfg)?;
+    let _lock = match lock_within(cfg, &mut store, Duration::from_secs(a.wait))? {
+        Attempt::Taken(l) => l,
+        Attempt::Busy(who) => {
+            // An overlapping cron call: not a fault, nothing to do.
+            tracing::info!(holder = %who, "another tick is running; this one stops (exit 0)");
+            return Ok(0);
+        }
+    };
     let opts = TickOptions {
         filter: Filter { stage: a.stage.clone(), ..Default::default() },
         dry_run: a.dry_run,
@@ -260,19 +272,24 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
         let report = tick(cfg, &mut store, &slurm, &opts).await?;
         print_tick(&report, a.format);
         worst = worst.max(report.exit);
-        if !a.sync || a.dry_run || report.exit == 2 || store.live_runs()?.is_empty() {
+        let stopped = crate::workflow::stop::requested().is_some();
+        if !a.sync || a.dry_run || report.exit == 2 || stopped || store.live_runs()?.is_empty() {
             return Ok(if a.sync { worst } else { report.exit });
         }
-        tokio::time::sleep(Duration::from_secs(cfg.slurm.poll_interval_seconds)).await;
+        // Polite polling, cut short by SIGINT/SIGTERM.
+        let until = std::time::Instant::now() + Duration::from_secs(cfg.slurm.poll_interval_seconds);
+        while std::time::Instant::now() < until && crate::workflow::stop::requested().is_none() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 }
 
 /// `neuroflow sync`: only tracking.
 pub async fn sync_only(explicit: Option<&Path>, format: Format) -> Result<u8> {
     let (loaded, mut store): (_, Store) = common::open(explicit)?;
-    let _lock = lock(&loaded.config)?;
+    let _lock = lock(&loaded.config, &mut store)?;
     let report = sync(&loaded.config, &mut store, &slurm(&loaded.config)).await?;
-    for line in &report.needs_human {
+    for line in report.needs_human.iter().chain(&report.stuck) {
         tracing::error!("{line}");
     }
     match format {
@@ -289,5 +306,6 @@ pub async fn sync_only(explicit: Option<&Path>, format: Format) -> Result<u8> {
             report.slurm_calls
         ),
     }
-    Ok(if report.needs_human.is_empty() { 0 } else { crate::error::ExitClass::NeedsHuman as u8 })
+    let person = !report.needs_human.is_empty() || !report.stuck.is_empty();
+    Ok(if person { crate::error::ExitClass::NeedsHuman as u8 } else { 0 })
 }

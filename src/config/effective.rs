@@ -17,6 +17,9 @@ pub fn effective(cfg: &Config) -> serde_json::Value {
             v["pipelines"][def.name]["max_concurrent"] = p.max_concurrent.unwrap_or(def.default_max_concurrent).into();
         }
     }
+    if let Some(shown) = cfg.notify.as_ref().and_then(|n| n.webhook_shown()) {
+        v["notify"]["webhook"] = shown.into();
+    }
     drop_nulls(&mut v);
     v
 }

@@ -2,6 +2,7 @@
 
 pub mod effective;
 mod model;
+pub mod notify;
 mod options;
 mod values;
 
@@ -219,6 +220,9 @@ impl Config {
         }
         if let Some(s) = &self.paths.scratch {
             validate_scratch(s).map_err(|m| ("paths.scratch".to_string(), m))?;
+        }
+        if let Some(n) = &self.notify {
+            n.check()?;
         }
         for (stage, pipe) in &self.pipelines {
             validate_pipeline(&stage.0, pipe).map_err(|(k, m)| (format!("pipelines.{}.{k}", stage.0), m))?;

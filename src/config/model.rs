@@ -24,6 +24,8 @@ pub struct Config {
     pub templates: Templates,
     #[serde(default)]
     pub pipelines: BTreeMap<StageKey, Pipeline>,
+    /// Notifications (absent: none).
+    pub notify: Option<super::notify::Notify>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

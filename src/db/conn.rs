@@ -37,7 +37,11 @@ impl DbConn {
 pub fn connect(url: &str) -> Result<DbConn, DbError> {
     let fail = |e: ConnectionError| DbError::Connect { url: redact(url), message: e.to_string() };
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return diesel::PgConnection::establish(url).map(DbConn::Pg).map_err(fail);
+        let mut c = diesel::PgConnection::establish(url).map_err(fail)?;
+        // Who a connection is, for `pg_stat_activity` and the tick lock's "held by".
+        c.batch_execute(&format!("SET application_name = '{}'", application_name()))
+            .map_err(|e| DbError::query("set application_name", e))?;
+        return Ok(DbConn::Pg(c));
     }
     let path = url
         .strip_prefix("sqlite://")
@@ -54,9 +58,11 @@ pub fn connect(url: &str) -> Result<DbConn, DbError> {
     // synchronous=NORMAL is safe with WAL (no corruption; a power cut may lose the
     // last commits, which the next tick redoes from the filesystem and Slurm).
     conn.batch_execute(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+        // (journal_mode=WAL is set once, under the migration lock: switching it needs
+        // the database to itself, and SQLite does not wait for that.)
+        "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
     )
-        .map_err(|e| DbError::query("configure sqlite", e))?;
+    .map_err(|e| DbError::query("configure sqlite", e))?;
     Ok(DbConn::Sqlite(conn))
 }
 
@@ -82,7 +88,61 @@ pub struct MigrationState {
 }
 
 /// Applies pending migrations; returns the versions applied now.
-pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
+/// `neuroflow <host> pid <pid>`, with only characters safe inside SQL quotes.
+fn application_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let host: String =
+        host.trim().chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).take(40).collect();
+    format!("neuroflow {host} pid {}", std::process::id())
+}
+
+/// Applies pending migrations, one process at a time: two processes started at once
+/// on a fresh store would otherwise both create the schema and one would fail. On
+/// PostgreSQL an advisory lock serialises them; on SQLite a file lock beside the
+/// database (`sqlite_path` + `.migrate.lock`). The second waits, then finds nothing
+/// pending.
+pub fn migrate(conn: &mut DbConn, sqlite_path: Option<&std::path::Path>) -> Result<Vec<String>, DbError> {
+    let _file = match sqlite_path {
+        Some(db) => Some(lock_file(db)?),
+        None => None,
+    };
+    super::locks::lock(conn, super::locks::MIGRATION)?;
+    if let DbConn::Sqlite(c) = conn {
+        wal(c)?;
+    }
+    let applied = run_pending(conn);
+    super::locks::unlock(conn, super::locks::MIGRATION)?;
+    applied
+}
+
+/// Puts a SQLite database in WAL mode (once; later opens find it so).
+fn wal(c: &mut diesel::SqliteConnection) -> Result<(), DbError> {
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        journal_mode: String,
+    }
+    let mode = diesel::sql_query("PRAGMA journal_mode").get_result::<Mode>(c);
+    if mode.is_ok_and(|m| m.journal_mode.eq_ignore_ascii_case("wal")) {
+        return Ok(());
+    }
+    c.batch_execute("PRAGMA journal_mode = WAL").map_err(|e| DbError::query("configure sqlite", e))
+}
+
+fn lock_file(db: &std::path::Path) -> Result<std::fs::File, DbError> {
+    let path = db.with_extension("migrate.lock");
+    let fail = |e: std::io::Error| DbError::Migration(format!("cannot lock {}: {e}", path.display()));
+    let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(fail)?;
+    f.lock().map_err(fail)?;
+    Ok(f)
+}
+
+/// The SQLite database file a URL names (None for PostgreSQL).
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    url.strip_prefix("sqlite://").map(std::path::PathBuf::from)
+}
+
+fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     let applied = match conn {
         DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect()),
         DbConn::Sqlite(c) => {

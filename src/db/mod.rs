@@ -6,7 +6,9 @@ mod conn;
 mod enums;
 mod identity;
 mod intake;
+mod locks;
 mod models;
+mod notifications;
 mod provenance;
 mod reread;
 mod runs;
@@ -17,6 +19,7 @@ mod ticks;
 pub use conn::{Backend, DbConn, MigrationState, redact};
 pub use intake::Verdict;
 pub use models::*;
+pub use notifications::Delivery;
 pub use provenance::{FileVersion, Provenance};
 pub use reread::Reread;
 pub use runs::{JobUpdate, SubmittedJob};
@@ -80,6 +83,8 @@ impl DbError {
 pub struct Store {
     conn: DbConn,
     dry_run: bool,
+    /// The database file of a SQLite store (its migration lock lives beside it).
+    sqlite_path: Option<std::path::PathBuf>,
 }
 
 pub(crate) fn now() -> NaiveDateTime {
@@ -90,7 +95,7 @@ impl Store {
     /// Connects and applies any pending migrations (first use creates the schema).
     pub fn open(url: &str) -> Result<Store, DbError> {
         let mut store = Store::connect(url)?;
-        let applied = conn::migrate(&mut store.conn)?;
+        let applied = store.migrate()?;
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied database migrations");
         }
@@ -99,7 +104,7 @@ impl Store {
 
     /// Connects without migrating (for `db status` and `db migrate`).
     pub fn connect(url: &str) -> Result<Store, DbError> {
-        Ok(Store { conn: conn::connect(url)?, dry_run: false })
+        Ok(Store { conn: conn::connect(url)?, dry_run: false, sqlite_path: conn::sqlite_path(url) })
     }
 
     /// From now on nothing this store writes is kept: everything happens inside a
@@ -123,7 +128,7 @@ impl Store {
 
     /// Applies pending migrations; returns the versions applied now.
     pub fn migrate(&mut self) -> Result<Vec<String>, DbError> {
-        conn::migrate(&mut self.conn)
+        conn::migrate(&mut self.conn, self.sqlite_path.as_deref())
     }
 
     pub fn migration_status(&mut self) -> Result<Vec<MigrationState>, DbError> {

@@ -129,6 +129,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    notifications (key) {
+        key -> Text,
+        kind -> Text,
+        message -> Text,
+        first_seen -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     workflow_runs (id) {
         id -> BigInt,
         started_at -> Timestamp,
@@ -168,6 +180,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pipeline_runs,
     run_provenance,
     image_digests,
+    notifications,
     workflow_runs,
     audit_log,
 );

@@ -21,6 +21,8 @@ pub struct FakeJob {
     pub exit_code: i32,
     /// Still shown by squeue (false once it ended and left the queue).
     pub in_queue: bool,
+    /// squeue's pending reason (None: `Dependency` while pending).
+    pub reason: Option<String>,
 }
 
 #[derive(Default)]
@@ -96,6 +98,25 @@ impl FakeSlurm {
         });
     }
 
+    /// Gives a pending job this squeue reason.
+    pub fn set_reason(&self, job: JobId, reason: &str) {
+        self.with(|s| {
+            if let Some(j) = s.jobs.get_mut(&job) {
+                j.reason = Some(reason.to_string());
+            }
+        });
+    }
+
+    /// Slurm requeues a running job (a node failed): same id, PENDING again.
+    pub fn requeue(&self, job: JobId) {
+        self.with(|s| {
+            if let Some(j) = s.jobs.get_mut(&job) {
+                j.state = JobState::Pending;
+                j.reason = Some("BeginTime".into());
+            }
+        });
+    }
+
     /// Moves a pending job to running.
     pub fn start(&self, job: JobId) {
         self.with(|s| {
@@ -110,7 +131,7 @@ impl FakeSlurm {
             job_id: id,
             display_id: id.to_string(),
             state: j.state.clone(),
-            reason: (j.state == JobState::Pending).then(|| "Dependency".to_string()),
+            reason: (j.state == JobState::Pending).then(|| j.reason.clone().unwrap_or_else(|| "Dependency".into())),
             name: j.name.clone(),
             comment: Some(j.comment.clone()),
         }
@@ -166,6 +187,7 @@ impl Scheduler for FakeSlurm {
                 state: JobState::Pending,
                 exit_code: 0,
                 in_queue: true,
+                reason: None,
             };
             s.jobs.insert(id, job);
             if std::mem::take(&mut s.lose_next_answer) {

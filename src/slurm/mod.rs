@@ -17,6 +17,7 @@ mod render_tests;
 pub use command::SlurmCli;
 pub use parse::{AcctRecord, QueueRow, Submitted};
 pub use state::JobState;
+pub use state::never_starts;
 
 use crate::domain::JobId;
 use std::future::Future;

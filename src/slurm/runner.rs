@@ -38,13 +38,25 @@ pub fn display_argv(argv: &[String]) -> String {
 
 /// Runs `argv` (no shell), waits at most `timeout`, and kills it if the wait is
 /// abandoned (timeout or the caller's future dropped).
-#[allow(clippy::disallowed_methods)] // the one place allowed to spawn (clippy.toml)
 pub async fn run(argv: &[String], timeout: Duration) -> Result<Output, RunError> {
+    run_with_env(argv, &[], timeout).await
+}
+
+/// [`run`] with extra environment variables.
+#[allow(clippy::disallowed_methods)] // the one place allowed to spawn (clippy.toml)
+pub async fn run_with_env(argv: &[String], env: &[(&str, String)], timeout: Duration) -> Result<Output, RunError> {
     let shown = display_argv(argv);
-    let (program, args) = argv.split_first().expect("argv has a program");
+    let Some((program, args)) = argv.split_first() else {
+        return Err(RunError::NotFound { program: String::new() });
+    };
     tracing::debug!(argv = %shown, "running");
     let started = Instant::now();
-    let child = Command::new(program).args(args).stdin(std::process::Stdio::null()).kill_on_drop(true).output();
+    let child = Command::new(program)
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
     let out = match tokio::time::timeout(timeout, child).await {
         Err(_) => return Err(RunError::Timeout { argv: shown, secs: timeout.as_secs() }),
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {

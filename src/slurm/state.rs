@@ -131,3 +131,41 @@ mod tests {
         assert_eq!(JobState::parse("SPECIAL_EXIT"), JobState::Other("SPECIAL_EXIT".into()));
     }
 }
+
+/// Pending reasons a job does not leave without a person (squeue(1) "JOB REASON
+/// CODES"), each with what to change. `ReqNodeNotAvail` may be a node that is down
+/// for a while rather than gone: a person decides either way.
+pub const NEVER_STARTS: &[(&str, &str)] = &[
+    ("PartitionTimeLimit", "lower the stage's resources.time below the partition's MaxTime, or pick another partition"),
+    ("PartitionNodeLimit", "ask for fewer nodes, or pick another partition"),
+    ("AssocMaxWallDurationPerJobLimit", "lower resources.time below the association's MaxWall"),
+    ("AssocMaxCpuPerJobLimit", "lower resources.cpus below the association's limit"),
+    ("AssocMaxMemPerJob", "lower resources.mem_gb below the association's limit"),
+    ("QOSMaxWallDurationPerJobLimit", "lower resources.time below the QOS's MaxWall, or use another qos"),
+    ("QOSMaxMemoryPerJob", "lower resources.mem_gb below the QOS's MaxTRES mem, or use another qos"),
+    ("QOSMaxCpuPerJobLimit", "lower resources.cpus below the QOS's MaxTRES cpu, or use another qos"),
+    ("QOSMaxGRESPerJob", "lower resources.gpus below the QOS's limit, or use another qos"),
+    ("ReqNodeNotAvail", "a node the job needs is down or gone: ask the admins, or cancel with `neuroflow runs cancel`"),
+    ("DependencyNeverSatisfied", "its upstream job failed outside neuroflow's view: `neuroflow runs cancel` it"),
+    ("InvalidAccount", "fix slurm.account (or the stage's account)"),
+    ("InvalidQOS", "fix slurm.qos (or the stage's qos)"),
+];
+
+/// The fix for a pending reason that never clears by itself, if it is one.
+pub fn never_starts(reason: &str) -> Option<&'static str> {
+    NEVER_STARTS.iter().find(|(r, _)| reason.starts_with(r)).map(|(_, fix)| *fix)
+}
+
+#[cfg(test)]
+mod never_starts_tests {
+    #[test]
+    fn reasons_that_never_clear_need_a_person_and_ordinary_ones_do_not() {
+        for (r, _) in super::NEVER_STARTS {
+            assert!(super::never_starts(r).is_some());
+        }
+        assert!(super::never_starts("ReqNodeNotAvail, UnavailableNodes:node3").is_some());
+        for ordinary in ["Priority", "Resources", "Dependency", "QOSMaxJobsPerUserLimit", "BeginTime", ""] {
+            assert!(super::never_starts(ordinary).is_none(), "{ordinary}");
+        }
+    }
+}

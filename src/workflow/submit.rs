@@ -89,6 +89,10 @@ impl<S: Scheduler> Submitter<'_, S> {
             let outcome = if report.interrupted.is_some() {
                 report.skipped.push(format!("{name}: Slurm is unreachable"));
                 Done::Failed
+            } else if let Some(sig) = super::stop::requested() {
+                report.skipped.push(format!("{name}: stopped by {sig}"));
+                report.interrupted = Some(format!("stopped by {sig}; the rest is submitted by the next tick"));
+                Done::Failed
             } else {
                 self.one(store, &mut recorder, run, &deps, &mut report).await?
             };

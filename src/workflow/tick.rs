@@ -33,8 +33,22 @@ pub struct TickReport {
     pub submit: Option<SubmitReport>,
     pub slurm_calls: u32,
     pub problems: Vec<String>,
+    /// The problems that need a person (also in `problems`): what notifications are made of.
+    #[serde(skip)]
+    pub needs_person: Vec<String>,
     /// 0 ok, 1 a person must act, 2 transient.
     pub exit: u8,
+}
+
+impl TickReport {
+    /// Records problems a person must act on: exit 1 unless something worse.
+    fn person(&mut self, texts: impl IntoIterator<Item = String>) {
+        for t in texts {
+            self.problems.push(t.clone());
+            self.needs_person.push(t);
+            self.exit = self.exit.max(ExitClass::NeedsHuman as u8);
+        }
+    }
 }
 
 /// What a tick did, kept with its record (`workflow list`).
@@ -72,31 +86,6 @@ impl TickReport {
     }
 }
 
-/// Holds the tick lock for as long as it lives (released on drop or exit).
-pub struct TickLock {
-    _file: std::fs::File,
-}
-
-/// Takes the tick lock in work_dir, or says another tick holds it.
-pub fn lock(cfg: &Config) -> Result<TickLock> {
-    let dir = &cfg.paths.work_dir;
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let path = dir.join("neuroflow.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io("open", &path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(TickLock { _file: file }),
-        Err(std::fs::TryLockError::WouldBlock) => {
-            Err(Error::Transient(format!("another neuroflow tick holds {}; this one stops", path.display())))
-        }
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &path, e)),
-    }
-}
-
 fn note_transient(report: &mut TickReport, e: &Error) {
     report.problems.push(e.to_string());
     report.exit = report.exit.max(ExitClass::Transient as u8);
@@ -118,11 +107,16 @@ pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts
         report.exit = e.exit_class() as u8;
     }
     if let Some(t) = tick {
-        let status = if report.exit == 0 { WorkflowStatus::Completed } else { WorkflowStatus::Failed };
+        let status = match (super::stop::requested(), report.exit) {
+            (Some(_), _) => WorkflowStatus::Interrupted,
+            (None, 0) => WorkflowStatus::Completed,
+            (None, _) => WorkflowStatus::Failed,
+        };
         let counts = serde_json::to_string(&report.counts()).unwrap_or_default();
         let error = (!report.problems.is_empty()).then(|| report.problems.join("; "));
         store.finish_tick(t.id, status, &counts, error.as_deref())?;
         refresh_status_page(cfg, store, &report);
+        super::notify::notify(cfg, store, &report).await;
     }
     Ok(report)
 }
@@ -169,24 +163,25 @@ async fn stages<S: Scheduler>(
     if !opts.dry_run {
         let s = sync(cfg, store, slurm).await?;
         report.slurm_calls += s.slurm_calls;
+        // The planner says again, every tick, what a failed last attempt needs; the
+        // notification is made of that, so these are said here only.
+        report.problems.extend(s.needs_human.iter().cloned());
         if !s.needs_human.is_empty() {
-            report.problems.extend(s.needs_human.iter().cloned());
             report.exit = report.exit.max(ExitClass::NeedsHuman as u8);
         }
+        report.person(s.stuck.iter().cloned());
         report.sync = Some(s);
         let calls = super::cancel::disabled_stages(cfg, store, slurm, opts.cancel_disabled).await?;
         report.slurm_calls += calls;
         mark(store, "sync")?;
     }
+    super::stop::check("discovery")?;
     if !opts.no_discover {
         super::identity::check_label_rules(cfg, store)?;
         let now = chrono::Utc::now().naive_utc();
         match discover(cfg, store, tick_id, now) {
             Ok(d) => {
-                if !d.identity.is_empty() {
-                    report.problems.extend(d.identity.iter().cloned());
-                    report.exit = report.exit.max(ExitClass::NeedsHuman as u8);
-                }
+                report.person(d.identity.iter().cloned());
                 report.discover = Some(d)
             }
             Err(e) if e.exit_class() == ExitClass::Transient => note_transient(report, &e),
@@ -197,6 +192,7 @@ async fn stages<S: Scheduler>(
     if !opts.dry_run {
         report.slurm_calls += super::cancel::restart_for_new_sessions(cfg, store, slurm).await?;
     }
+    super::stop::check("planning")?;
     let (snap, labels) = snapshot::load(store)?;
     let planned: Plan = plan(&snap, &snapshot::policy(cfg), &opts.filter);
     report.plan = summary(&planned);
@@ -205,8 +201,7 @@ async fn stages<S: Scheduler>(
         if let Outcome::NeedsHuman(why) = outcome {
             let unit_text = labels.describe(*unit);
             tracing::warn!(stage, unit = %unit_text, "needs a person: {why}");
-            report.problems.push(format!("{stage} {unit_text} needs a person: {why}"));
-            report.exit = report.exit.max(ExitClass::NeedsHuman as u8);
+            report.person([format!("{stage} {unit_text} needs a person: {why}")]);
         }
     }
     mark(store, "plan")?;
@@ -223,10 +218,7 @@ async fn stages<S: Scheduler>(
     if let Some(why) = &sub.interrupted {
         note_transient(report, &Error::Transient(why.clone()));
     }
-    if !sub.rejected.is_empty() {
-        report.problems.extend(sub.rejected.iter().cloned());
-        report.exit = report.exit.max(ExitClass::NeedsHuman as u8);
-    }
+    report.person(sub.rejected.iter().cloned());
     report.submit = Some(sub);
     mark(store, "submit")?;
     Ok(())
@@ -248,7 +240,7 @@ pub fn load_templates(cfg: &Config) -> Result<Templates> {
     Templates::new(&overrides).map_err(|e| Error::Usage(e.to_string()))
 }
 
-fn host() -> String {
+pub(crate) fn host() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "unknown".into())

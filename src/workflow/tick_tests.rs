@@ -225,3 +225,38 @@ async fn a_render_error_means_the_same_in_a_dry_run_and_a_real_one() {
     assert_eq!(status(&s.runs(), "bids_conversion"), (RunStatus::Failed, Some(FailureCause::SubmitRejected)));
     assert!(s.slurm.jobs().is_empty());
 }
+
+#[tokio::test]
+async fn a_job_that_can_never_start_needs_a_person_on_every_tick() {
+    let mut s = site();
+    s.session("0001", "S1");
+    s.tick().await;
+    let prep = s.job_of("qsiprep");
+    s.slurm.set_reason(prep, "PartitionTimeLimit");
+    for _ in 0..2 {
+        let report = s.tick().await;
+        assert_eq!(report.exit, 1, "{:?}", report.problems);
+        let said = report.needs_person.join("\n");
+        assert!(
+            said.contains("can never start as asked: PartitionTimeLimit") && said.contains("resources.time"),
+            "{said}"
+        );
+    }
+    assert_eq!(status(&s.runs(), "qsiprep").0, RunStatus::Queued, "the job stays for the person to decide");
+}
+
+#[tokio::test]
+async fn a_job_slurm_requeues_stays_live() {
+    let mut s = site();
+    s.session("0001", "S1");
+    s.tick().await;
+    let bids = s.job_of("bids_conversion");
+    s.slurm.start(bids);
+    s.tick().await;
+    assert_eq!(status(&s.runs(), "bids_conversion").0, RunStatus::Running);
+    s.slurm.requeue(bids);
+    let report = s.tick().await;
+    assert_eq!(report.exit, 0, "{:?}", report.problems);
+    assert_eq!(status(&s.runs(), "bids_conversion").0, RunStatus::Queued, "requeued: live again, not failed");
+    assert_eq!(s.slurm.jobs().len(), 4, "nothing submitted again");
+}

@@ -24,8 +24,11 @@ pub struct SyncReport {
     pub lost: usize,
     pub adopted: usize,
     pub cancelled_downstream: usize,
-    /// Runs that now need a person (last attempt failed, cancelled outside neuroflow).
+    /// Runs that now need a person (last attempt failed, cancelled outside neuroflow);
+    /// said on the tick it happens (the planner says it again on every later tick).
     pub needs_human: Vec<String>,
+    /// Live jobs that can never start as asked (said on every tick while they pend).
+    pub stuck: Vec<String>,
 }
 
 fn upstream_ids(r: &Run) -> impl Iterator<Item = i64> {
@@ -112,6 +115,16 @@ pub async fn sync<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S) -> R
 
 fn on_queue_row(store: &mut Store, run: &Run, q: &QueueRow, report: &mut SyncReport) -> Result<()> {
     let reason = q.reason.clone().unwrap_or_default();
+    if q.state == JobState::Pending
+        && let Some(fix) = crate::slurm::never_starts(&reason)
+    {
+        report.stuck.push(format!(
+            "run {} ({}, job {}) can never start as asked: {reason}; {fix}",
+            run.id,
+            run.job_name,
+            run.slurm_job_id.unwrap_or_default()
+        ));
+    }
     let facts = JobUpdate {
         slurm_state: Some(q.state.to_string()),
         pending_reason: Some(reason.clone()),

@@ -12,6 +12,7 @@ mod dicom_real;
 mod intake;
 mod intake_changes;
 mod migrations;
+mod ops;
 mod sessions_cli;
 mod slurm_real;
 mod store;
