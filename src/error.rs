@@ -9,6 +9,13 @@ pub enum ExitClass {
     Transient = 2,
 }
 
+/// The exit code of two outcomes together: "a person must act" (1) wins over
+/// "transient" (2), which wins over ok (0) — cron must not read a tick that needs a
+/// person as a passing outage.
+pub fn combine(a: u8, b: u8) -> u8 {
+    if a == ExitClass::NeedsHuman as u8 || b == ExitClass::NeedsHuman as u8 { 1 } else { a.max(b) }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -43,3 +50,15 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_person_wins_over_transient_which_wins_over_ok() {
+        use super::combine;
+        assert_eq!(
+            (combine(0, 0), combine(0, 2), combine(2, 0), combine(2, 1), combine(1, 2), combine(1, 0)),
+            (0, 2, 2, 1, 1, 1)
+        );
+    }
+}

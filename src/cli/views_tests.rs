@@ -28,6 +28,7 @@ fn counts() -> TickCounts {
         cancelled: 0,
         slurm_calls: 6,
         exit: 1,
+        transient: true,
         plan: BTreeMap::new(),
     }
 }

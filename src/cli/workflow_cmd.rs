@@ -271,9 +271,9 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     loop {
         let report = tick(cfg, &mut store, &slurm, &opts).await?;
         print_tick(&report, a.format);
-        worst = worst.max(report.exit);
+        worst = crate::error::combine(worst, report.exit);
         let stopped = crate::workflow::stop::requested().is_some();
-        if !a.sync || a.dry_run || report.exit == 2 || stopped || store.live_runs()?.is_empty() {
+        if !a.sync || a.dry_run || report.transient || stopped || store.live_runs()?.is_empty() {
             return Ok(if a.sync { worst } else { report.exit });
         }
         // Polite polling, cut short by SIGINT/SIGTERM.

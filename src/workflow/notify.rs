@@ -81,7 +81,9 @@ fn failing_streak(store: &mut Store, min: u32) -> Result<Option<(i64, usize, Str
     let streak: Vec<_> = recent
         .iter()
         .filter(|t| !t.dry_run)
-        .take_while(|t| serde_json::from_str::<super::tick::TickCounts>(&t.counts_json).is_ok_and(|c| c.exit == 2))
+        .take_while(|t| {
+            serde_json::from_str::<super::tick::TickCounts>(&t.counts_json).is_ok_and(|c| c.transient || c.exit == 2)
+        })
         .collect();
     if streak.len() < min as usize {
         return Ok(None);

@@ -7,7 +7,7 @@ use super::track::{SyncReport, sync};
 use crate::config::Config;
 use crate::db::Store;
 use crate::domain::WorkflowStatus;
-use crate::error::{Error, ExitClass, Result};
+use crate::error::{Error, ExitClass, Result, combine};
 use crate::pipeline::plan::{Filter, Outcome, Plan, plan, summary};
 use crate::slurm::Scheduler;
 use crate::slurm::render::Templates;
@@ -36,8 +36,10 @@ pub struct TickReport {
     /// The problems that need a person (also in `problems`): what notifications are made of.
     #[serde(skip)]
     pub needs_person: Vec<String>,
-    /// 0 ok, 1 a person must act, 2 transient.
+    /// 0 ok, 1 a person must act, 2 transient (1 wins over 2: `error::combine`).
     pub exit: u8,
+    /// Something did not answer this tick (also when `exit` is 1).
+    pub transient: bool,
 }
 
 impl TickReport {
@@ -46,7 +48,7 @@ impl TickReport {
         for t in texts {
             self.problems.push(t.clone());
             self.needs_person.push(t);
-            self.exit = self.exit.max(ExitClass::NeedsHuman as u8);
+            self.exit = combine(self.exit, ExitClass::NeedsHuman as u8);
         }
     }
 }
@@ -62,6 +64,9 @@ pub struct TickCounts {
     pub slurm_calls: u32,
     /// 0 ok, 1 a person must act, 2 transient.
     pub exit: u8,
+    /// Something did not answer (even when `exit` is 1 because a person must act too).
+    #[serde(default)]
+    pub transient: bool,
     /// Planning outcomes per stage.
     #[serde(default)]
     pub plan: BTreeMap<String, BTreeMap<String, usize>>,
@@ -81,6 +86,7 @@ impl TickReport {
             cancelled,
             slurm_calls: self.slurm_calls,
             exit: self.exit,
+            transient: self.transient,
             plan: self.plan.clone(),
         }
     }
@@ -88,7 +94,8 @@ impl TickReport {
 
 fn note_transient(report: &mut TickReport, e: &Error) {
     report.problems.push(e.to_string());
-    report.exit = report.exit.max(ExitClass::Transient as u8);
+    report.exit = combine(report.exit, ExitClass::Transient as u8);
+    report.transient = true;
 }
 
 /// Runs one tick. Transient failures are reported in `exit`, not returned, so
@@ -104,7 +111,16 @@ pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts
     if let Err(e) = &result {
         tracing::error!(exit = e.exit_class() as u8, "{e}");
         report.problems.push(e.to_string());
-        report.exit = e.exit_class() as u8;
+        report.exit = combine(report.exit, e.exit_class() as u8);
+        report.transient |= e.exit_class() == ExitClass::Transient;
+        // Stopped before planning: what already needed a person still does (and
+        // wins over the transient error), read from the store alone.
+        if report.plan.is_empty()
+            && let Ok((snap, labels)) = snapshot::load(store)
+        {
+            let planned = plan(&snap, &snapshot::policy(cfg), &opts.filter);
+            report.person(needing_a_person(&planned, &labels));
+        }
     }
     if let Some(t) = tick {
         let status = match (super::stop::requested(), report.exit) {
@@ -167,7 +183,7 @@ async fn stages<S: Scheduler>(
         // notification is made of that, so these are said here only.
         report.problems.extend(s.needs_human.iter().cloned());
         if !s.needs_human.is_empty() {
-            report.exit = report.exit.max(ExitClass::NeedsHuman as u8);
+            report.exit = combine(report.exit, ExitClass::NeedsHuman as u8);
         }
         report.person(s.stuck.iter().cloned());
         report.sync = Some(s);
@@ -197,12 +213,9 @@ async fn stages<S: Scheduler>(
     let planned: Plan = plan(&snap, &snapshot::policy(cfg), &opts.filter);
     report.plan = summary(&planned);
     // Everything that waits for a person is said on every tick, not once.
-    for (stage, unit, outcome) in &planned.outcomes {
-        if let Outcome::NeedsHuman(why) = outcome {
-            let unit_text = labels.describe(*unit);
-            tracing::warn!(stage, unit = %unit_text, "needs a person: {why}");
-            report.person([format!("{stage} {unit_text} needs a person: {why}")]);
-        }
+    for line in needing_a_person(&planned, &labels) {
+        tracing::warn!("{line}");
+        report.person([line]);
     }
     mark(store, "plan")?;
     // Nothing to submit (the usual idle tick): no templates parsed, no file touched.
@@ -222,6 +235,18 @@ async fn stages<S: Scheduler>(
     report.submit = Some(sub);
     mark(store, "submit")?;
     Ok(())
+}
+
+/// The planner's verdicts that need a person, one line each.
+fn needing_a_person(planned: &Plan, labels: &snapshot::Labels) -> Vec<String> {
+    planned
+        .outcomes
+        .iter()
+        .filter_map(|(stage, unit, outcome)| match outcome {
+            Outcome::NeedsHuman(why) => Some(format!("{stage} {} needs a person: {why}", labels.describe(*unit))),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Built-in templates with the site's overrides (`templates.dir`).

@@ -58,9 +58,16 @@ fn kill(pid: u32, signal: &str) {
     assert!(ok.success());
 }
 
-/// Job ids Slurm knows by a name (squeue and sacct together, so finished jobs count).
-fn jobs_named(name: &str) -> usize {
-    let out = Command::new("sacct").args(["-n", "-X", "-P", "-S", "now-1hour", "--name", name, "-o", "JobID"]).output();
+/// Jobs Slurm knows by a name since `since` (sacct counts queued and finished ones).
+/// Now, as sacct's `--starttime` reads it (local time): jobs of earlier test runs
+/// have the same names and must not count.
+fn now_for_sacct() -> String {
+    let out = Command::new("date").arg("+%Y-%m-%dT%H:%M:%S").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn jobs_named(name: &str, since: &str) -> usize {
+    let out = Command::new("sacct").args(["-n", "-X", "-P", "-S", since, "--name", name, "-o", "JobID"]).output();
     String::from_utf8_lossy(&out.unwrap().stdout).lines().filter(|l| !l.trim().is_empty()).count()
 }
 
@@ -161,6 +168,7 @@ fn sigterm_stops_between_submissions_and_the_next_tick_goes_on() {
 
 #[test]
 fn an_sbatch_that_created_the_job_and_never_answered_is_adopted() {
+    let since = now_for_sacct();
     let site = site(TestDb::postgres(), &ChainOpts::default());
     site.add_session("K1", Manufacturer::Siemens);
     site.set_mapping(&[("K1", "403")]);
@@ -169,7 +177,7 @@ fn an_sbatch_that_created_the_job_and_never_answered_is_adopted() {
     let child = spawn(&site, &site.config(), &["workflow", "run"], &[("PATH", path)]);
     let name = "nf-bids_conversion-sub-0403-ses-K1";
     let deadline = Instant::now() + Duration::from_secs(30);
-    while jobs_named(name) == 0 {
+    while jobs_named(name, &since) == 0 {
         assert!(Instant::now() < deadline, "sbatch never created {name}");
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -181,7 +189,7 @@ fn an_sbatch_that_created_the_job_and_never_answered_is_adopted() {
     assert_eq!((rows.len(), rows[0]["status"].as_str()), (1, Some("planned")), "the intent was kept: {rows:?}");
     let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(jobs_named(name), 1, "the job was adopted, not submitted again");
+    assert_eq!(jobs_named(name, &since), 1, "the job was adopted, not submitted again");
     let rows = runs(&site, true);
     assert_eq!(rows.len(), 4, "{rows:?}");
     assert!(rows.iter().all(|r| r["status"] == "completed"), "{rows:?}");
@@ -189,6 +197,7 @@ fn an_sbatch_that_created_the_job_and_never_answered_is_adopted() {
 
 #[test]
 fn an_sbatch_that_times_out_after_creating_the_job_is_adopted() {
+    let since = now_for_sacct();
     let site = site(TestDb::sqlite(), &ChainOpts::default());
     let cfg = std::fs::read_to_string(site.config()).unwrap();
     std::fs::write(
@@ -204,7 +213,7 @@ fn an_sbatch_that_times_out_after_creating_the_job_is_adopted() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("did not finish within 3 s"));
     let out = site.nf().args(["workflow", "run", "--sync"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(jobs_named("nf-bids_conversion-sub-0404-ses-K2"), 1);
+    assert_eq!(jobs_named("nf-bids_conversion-sub-0404-ses-K2", &since), 1);
     assert_eq!(runs(&site, true).len(), 4);
 }
 
@@ -311,7 +320,8 @@ fn notifications_are_told_once_and_a_failing_notifier_never_fails_the_tick() {
     site.add_session("N2", Manufacturer::Ge);
     site.set_mapping(&[("N1", "406"), ("N2", "407")]);
     for _ in 0..3 {
-        assert_eq!(site.nf().env("PATH", &path).args(["workflow", "run"]).output().unwrap().status.code(), Some(2));
+        // Transient, but a person is still needed for sub-0406: 1 wins over 2.
+        assert_eq!(site.nf().env("PATH", &path).args(["workflow", "run"]).output().unwrap().status.code(), Some(1));
     }
     let failing: Vec<_> = got.lock().unwrap().iter().filter(|v| v["event"] == "ticks_failing").cloned().collect();
     assert_eq!(failing.len(), 1, "{failing:?}");
