@@ -44,11 +44,35 @@ pub struct Page {
     pub throughput: Vec<Throughput>,
     pub failures: Vec<Group>,
     pub efficiency: Vec<StageEfficiency>,
+    /// Finished rows left out of the matrix (past MATRIX_ROWS).
+    pub hidden_rows: usize,
+}
+
+/// The matrix shows every session still in progress or stuck, then finished ones up
+/// to this many rows: a page for 30,000 sessions stays a page (`workflow status
+/// --format json` has every row).
+pub const MATRIX_ROWS: usize = 1000;
+
+/// Keeps unfinished rows first, then finished ones, up to MATRIX_ROWS; returns how
+/// many were left out.
+fn trim_rows(status: &mut Status) -> usize {
+    let finished = |r: &super::status::Row| {
+        r.cells.values().all(|c| matches!(c.state.as_str(), "completed" | "disabled" | "excluded" | "-"))
+    };
+    if status.rows.len() <= MATRIX_ROWS {
+        return 0;
+    }
+    let (mut open, done): (Vec<_>, Vec<_>) = std::mem::take(&mut status.rows).into_iter().partition(|r| !finished(r));
+    let room = MATRIX_ROWS.saturating_sub(open.len());
+    let hidden = done.len().saturating_sub(room);
+    open.extend(done.into_iter().take(room));
+    status.rows = open;
+    hidden
 }
 
 /// Reads everything the page shows.
 pub fn build(cfg: &Config, store: &mut Store, now: NaiveDateTime) -> Result<Page> {
-    let status = status(cfg, store, None, None)?;
+    let mut status = status(cfg, store, None, None)?;
     let failures = failures(store, |s| cfg.pipeline(s).map_or(1, |p| p.max_attempts))?;
     let efficiency = efficiency(store, None)?;
     let completed: Vec<_> = store.current_runs()?.into_iter().filter(|r| r.status == RunStatus::Completed).collect();
@@ -84,7 +108,9 @@ pub fn build(cfg: &Config, store: &mut Store, now: NaiveDateTime) -> Result<Page
                 .collect(),
         })
         .collect();
+    let hidden_rows = trim_rows(&mut status);
     Ok(Page {
+        hidden_rows,
         generated_at: now.format("%Y-%m-%d %H:%M:%S").to_string(),
         version: super::provenance::VERSION,
         status,
