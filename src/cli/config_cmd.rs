@@ -10,6 +10,7 @@ pub enum Command {
     /// Validate the configuration (and the licence, TemplateFlow home and option paths
     /// it names) and print the effective settings.
     Check {
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

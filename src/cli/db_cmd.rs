@@ -12,6 +12,7 @@ pub enum Command {
     Migrate,
     /// Show the backend and which migrations are applied.
     Status {
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

@@ -11,6 +11,7 @@ pub struct Args {
     /// Report what would be registered or held; write nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Output: a table for people, or json for scripts.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "EXAMPLES:\n  neuroflow doctor\n  neuroflow doctor --probe-job        # also runs a tiny job through sbatch, squeue and sacct"
+)]
 pub struct Args {
     /// Also submit a tiny real job and wait for its accounting record.
     #[arg(long)]

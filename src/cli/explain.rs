@@ -6,11 +6,15 @@ use crate::error::Result;
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "EXAMPLES:\n  neuroflow explain 0042\n  neuroflow explain sub-0042 ses-202403011400 --format json"
+)]
 pub struct Args {
     /// The participant (`sub-0042`, `0042` or the subject code as in the mapping).
     participant: String,
     /// One of its sessions (all when absent).
     session: Option<String>,
+    /// Output: a table for people, or json for scripts.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }

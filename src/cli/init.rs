@@ -5,6 +5,9 @@ use crate::error::{Error, Result};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "EXAMPLES:\n  neuroflow init /data/site          # writes /data/site/neuroflow.yaml\n  neuroflow init                     # into the current folder\n\nThen set paths, images and partition/account, add license.txt and templateflow/,\nand run `neuroflow config check` and `neuroflow doctor`."
+)]
 pub struct Args {
     /// Directory to write neuroflow.yaml into (created if missing).
     #[arg(default_value = ".")]

@@ -6,12 +6,15 @@ mod db_cmd;
 mod discover;
 mod doctor;
 mod explain;
+#[cfg(test)]
+mod help_tests;
 mod init;
 mod output;
 mod report;
 mod runs;
 mod runs_show;
 mod sessions;
+mod shell;
 mod submit;
 mod templates_cmd;
 mod verify;
@@ -73,6 +76,7 @@ pub enum Command {
     Workflow(workflow_cmd::Command),
     /// Only track live jobs (one squeue, at most one sacct).
     Sync {
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -94,6 +98,10 @@ pub enum Command {
     /// Write the static HTML status page (matrix, needs a person, throughput,
     /// failures, efficiency) into a folder.
     Report(report::Args),
+    /// Print a shell completion script.
+    Completions(shell::CompletionArgs),
+    /// Print the man page (or write every page into a folder).
+    Man(shell::ManArgs),
 }
 
 /// Runs one parsed command; returns the exit code (0 ok, 1 a person must act, 2 transient).
@@ -116,5 +124,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Verify(a) => verify::run(config, a),
         Command::Explain(a) => explain::run(config, a),
         Command::Report(a) => ok(report::run(config, a)),
+        Command::Completions(a) => {
+            shell::completions(a);
+            Ok(0)
+        }
+        Command::Man(a) => ok(shell::man(a)),
     }
 }

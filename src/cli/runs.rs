@@ -28,23 +28,31 @@ pub enum Command {
         /// Only this status (planned, queued, running, completed, failed, cancelled, lost).
         #[arg(long, value_parser = clap::value_parser!(RunStatus))]
         status: Option<RunStatus>,
+        /// Only this participant (with or without `sub-`).
         #[arg(long)]
         subject: Option<String>,
         /// The run of this Slurm job id (history included).
         #[arg(long)]
         job_id: Option<i64>,
+        /// Superseded runs too (the whole history).
         #[arg(long)]
         all: bool,
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// One run with its Slurm record and audit trail (by run id, or --job-id).
+    #[command(
+        after_help = "EXAMPLES:\n  neuroflow runs show 17\n  neuroflow runs show --job-id 4817213   # the job id squeue/sacct show\n  neuroflow runs show 17 --format json"
+    )]
     Show {
+        /// The run id (RUN in `runs list`).
         #[arg(required_unless_present = "job_id")]
         id: Option<i64>,
         /// The run of this Slurm job id (what an admin sees in squeue/sacct).
         #[arg(long, conflicts_with = "id")]
         job_id: Option<i64>,
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -52,27 +60,34 @@ pub enum Command {
     /// stderr (out of memory, time limit, licence, disk quota, ...), with the fix and
     /// the command that retries each group.
     Failures {
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Requested vs used memory and time of completed runs per stage, with a suggested
     /// `resources` block (p95 MaxRSS + 20 %, p95 elapsed x 1.5).
     Efficiency {
+        /// Only this stage.
         #[arg(long, value_parser = known_stage)]
         stage: Option<String>,
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Submit a new attempt for this run's stage and unit (after it needed a person).
     Retry {
+        /// The run id (RUN in `runs list`).
         id: i64,
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Cancel a live run's job and its live downstream. Slurm is asked first: a job
     /// that already ended is recorded as it ended (exit 1, nothing cancelled).
     Cancel {
+        /// The run id (RUN in `runs list`).
         id: i64,
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },

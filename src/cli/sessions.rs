@@ -22,13 +22,17 @@ pub enum Command {
         /// Only this participant (with or without `sub-`).
         #[arg(long)]
         subject: Option<String>,
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Show one session: series, validation, DICOM path.
     Show {
+        /// The participant (`0042` or `sub-0042`).
         participant: String,
+        /// The session label (`202403011400` or `ses-202403011400`).
         session: String,
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -36,11 +40,14 @@ pub enum Command {
     /// and those of runs that read it, are cancelled; its results stop being current
     /// and its subject is processed again without it.
     Exclude {
+        /// The participant (`0042` or `sub-0042`).
         participant: String,
+        /// The session label (`202403011400` or `ses-202403011400`).
         session: String,
         /// Why (kept in the record and shown by `sessions list`).
         #[arg(long, required_unless_present = "undo")]
         reason: Option<String>,
+        /// Let an excluded session back into processing.
         #[arg(long)]
         undo: bool,
     },
@@ -48,7 +55,9 @@ pub enum Command {
     /// runs leave the chain under the old subject, which is processed again without
     /// it, and it is planned anew under the new one. Fix the mapping to match.
     Reassign {
+        /// The participant (`0042` or `sub-0042`).
         participant: String,
+        /// The session label (`202403011400` or `ses-202403011400`).
         session: String,
         /// The subject code it belongs to (as in the mapping).
         #[arg(long)]
@@ -57,14 +66,18 @@ pub enum Command {
     /// Read a session's DICOM folder again now (e.g. after files were added) and
     /// validate it anew; a session that turns invalid leaves the chain.
     Rescan {
+        /// The participant (`0042` or `sub-0042`).
         participant: String,
+        /// The session label (`202403011400` or `ses-202403011400`).
         session: String,
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
     /// Re-check every stored session against the current protocol; a session that
     /// turns invalid leaves the chain as an excluded one does.
     Revalidate {
+        /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -72,7 +85,9 @@ pub enum Command {
 
 #[derive(Debug, Serialize)]
 struct Row {
+    /// The participant (`0042` or `sub-0042`).
     participant: String,
+    /// The session label (`202403011400` or `ses-202403011400`).
     session: String,
     scan_id: String,
     status: String,

@@ -14,10 +14,13 @@ use std::path::Path;
 
 #[derive(Debug, clap::Args)]
 pub struct SubmitArgs {
+    /// The stage to submit (bids_conversion, qsiprep, qsirecon, qsiparc).
     #[arg(long)]
     stage: String,
+    /// Only this participant (with or without `sub-`).
     #[arg(long)]
     subject: Option<String>,
+    /// Only this session (session-level stages).
     #[arg(long)]
     session: Option<String>,
     /// Submit even over a completed run or one that needs a person. Over a live run
@@ -27,18 +30,23 @@ pub struct SubmitArgs {
     /// With --force: cancel the unit's live run and its downstream first.
     #[arg(long, requires = "force")]
     replace: bool,
+    /// Print the scripts and sbatch commands; change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Output: a table for people, or json for scripts.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
+    /// The stage whose script to print.
     #[arg(long)]
     stage: String,
+    /// The participant (with or without `sub-`).
     #[arg(long)]
     subject: String,
+    /// The session (session-level stages).
     #[arg(long)]
     session: Option<String>,
 }

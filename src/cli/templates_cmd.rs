@@ -8,7 +8,9 @@ use std::path::PathBuf;
 pub enum Command {
     /// Write the built-in templates to DIR, to start a site's own (templates.dir).
     Export {
+        /// The folder to write the templates into.
         dir: PathBuf,
+        /// Overwrite templates already there.
         #[arg(long)]
         force: bool,
     },

@@ -16,6 +16,7 @@ pub struct Args {
     /// runs those units again (and their downstream after them).
     #[arg(long)]
     requeue: bool,
+    /// Output: a table for people, or json for scripts.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }

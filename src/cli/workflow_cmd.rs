@@ -23,6 +23,9 @@ pub enum Command {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "EXAMPLES:\n  neuroflow workflow status\n  neuroflow workflow status --subject 0042\n  neuroflow workflow status --status failed --stage qsiprep\n  neuroflow workflow status --format json | jq '.needs_person'"
+)]
 pub struct StatusArgs {
     /// Only this participant (with or without `sub-`).
     #[arg(long)]
@@ -34,6 +37,7 @@ pub struct StatusArgs {
     /// limited, needs_person, invalid, excluded, ...).
     #[arg(long)]
     status: Option<String>,
+    /// Output: a table for people, or json for scripts.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
@@ -134,6 +138,7 @@ pub struct ListArgs {
     /// Only ticks that started at or after this UTC time (`2026-12-01` or `2026-12-01T08:00`).
     #[arg(long, value_parser = parse_since)]
     since: Option<chrono::NaiveDateTime>,
+    /// Output: a table for people, or json for scripts.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
@@ -219,6 +224,9 @@ fn list(explicit: Option<&Path>, a: ListArgs) -> Result<u8> {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "EXAMPLES:\n  neuroflow workflow run                        # one tick (what cron runs)\n  neuroflow workflow run --dry-run              # every script and sbatch it would run; changes nothing\n  neuroflow workflow run --sync                 # tick until no job is live\n  neuroflow workflow run --stage qsiprep\n  timeout 20m neuroflow workflow run --wait 60  # in cron, behind another login node's tick\n\nExit: 0 ok (or another tick holds the lock), 1 a person must act, 2 transient."
+)]
 pub struct RunArgs {
     /// Only submit this stage (tracking and discovery still run).
     #[arg(long)]
@@ -237,6 +245,7 @@ pub struct RunArgs {
     /// of stopping at once (either way that is exit 0: overlapping cron calls are normal).
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     wait: u64,
+    /// Output: a table for people, or json for scripts.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
 }
@@ -276,12 +285,25 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
         if !a.sync || a.dry_run || report.transient || stopped || store.live_runs()?.is_empty() {
             return Ok(if a.sync { worst } else { report.exit });
         }
-        // Polite polling, cut short by SIGINT/SIGTERM.
-        let until = std::time::Instant::now() + Duration::from_secs(cfg.slurm.poll_interval_seconds);
+        // Polite polling: never sooner than five times what the last query took (a
+        // busy controller gets room), cut short by SIGINT/SIGTERM.
+        let until = std::time::Instant::now() + poll_wait(cfg.slurm.poll_interval_seconds, slurm.last_query());
         while std::time::Instant::now() < until && crate::workflow::stop::requested().is_none() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// How long `--sync` waits between ticks: max(poll interval, 5 × the last query).
+fn poll_wait(interval_seconds: u64, last_query: Duration) -> Duration {
+    Duration::from_secs(interval_seconds).max(last_query * 5)
+}
+
+#[cfg(test)]
+#[test]
+fn polling_backs_off_from_a_slow_controller() {
+    assert_eq!(poll_wait(30, Duration::from_millis(200)), Duration::from_secs(30));
+    assert_eq!(poll_wait(1, Duration::from_secs(3)), Duration::from_secs(15));
 }
 
 /// `neuroflow sync`: only tracking.

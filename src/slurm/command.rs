@@ -13,11 +13,18 @@ pub struct SlurmCli {
     /// Directory holding sbatch & co.; `None` = search PATH.
     pub bin_dir: Option<PathBuf>,
     pub timeout: Duration,
+    /// How long the last squeue/sacct took (a busy controller answers slowly).
+    last_query: std::sync::Arc<std::sync::Mutex<Duration>>,
 }
 
 impl SlurmCli {
     pub fn new(timeout: Duration) -> Self {
-        SlurmCli { bin_dir: None, timeout }
+        SlurmCli { bin_dir: None, timeout, last_query: Default::default() }
+    }
+
+    /// The duration of the last squeue or sacct call (zero before any).
+    pub fn last_query(&self) -> Duration {
+        *self.last_query.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn argv(&self, program: &str, args: &[String]) -> Vec<String> {
@@ -31,6 +38,9 @@ impl SlurmCli {
     async fn call(&self, command: &'static str, args: Vec<String>) -> Result<(Vec<String>, Output), SlurmError> {
         let argv = self.argv(command, &args);
         let out = runner::run(&argv, self.timeout).await?;
+        if matches!(command, "squeue" | "sacct") {
+            *self.last_query.lock().unwrap_or_else(|p| p.into_inner()) = out.elapsed;
+        }
         if !out.success() && controller_down(&out.stderr) {
             return Err(SlurmError::Unreachable { command, message: error_summary(&out.stderr) });
         }

@@ -223,3 +223,36 @@ fn the_database_password_never_shows() {
         assert!(all.contains("***") || out.status.success(), "{args:?}: {all}");
     }
 }
+
+#[test]
+fn completions_load_in_bash_and_the_man_pages_are_generated() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nf(dir.path()).args(["completions", "bash"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = dir.path().join("neuroflow.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+    // Loaded by a real bash, the function completes subcommands.
+    let check = format!(
+        "source {}; complete -p neuroflow || exit 1; COMP_WORDS=(neuroflow work); COMP_CWORD=1; \
+         COMP_LINE='neuroflow work'; COMP_POINT=14; _neuroflow neuroflow work neuroflow; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display()
+    );
+    let bash = std::process::Command::new("bash").args(["-c", &check]).output().unwrap();
+    let said = String::from_utf8_lossy(&bash.stdout);
+    assert!(bash.status.success() && said.lines().any(|l| l == "workflow"), "{said}\n{}", stderr(&bash));
+    for shell in ["zsh", "fish"] {
+        let out = nf(dir.path()).args(["completions", shell]).output().unwrap();
+        assert!(out.status.success() && stdout(&out).contains("workflow"), "{shell}");
+    }
+    let man = nf(dir.path()).arg("man").output().unwrap();
+    assert!(
+        stdout(&man).starts_with(".ie \\n(.g .ds Aq") || stdout(&man).contains(".TH neuroflow"),
+        "{}",
+        stdout(&man)
+    );
+    let pages = dir.path().join("man1");
+    assert!(nf(dir.path()).args(["man", "--dir", pages.to_str().unwrap()]).output().unwrap().status.success());
+    for page in ["neuroflow.1", "neuroflow-workflow.1", "neuroflow-workflow-run.1", "neuroflow-runs-show.1"] {
+        assert!(pages.join(page).is_file(), "{page} in {:?}", std::fs::read_dir(&pages).unwrap().count());
+    }
+}
