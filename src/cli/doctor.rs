@@ -1,16 +1,16 @@
 //! `neuroflow doctor`: is everything neuroflow needs reachable?
 
 use crate::config::{self, Config};
-use crate::db::Store;
 use crate::domain::JobId;
 use crate::error::{Error, Result};
 use crate::slurm::{Scheduler, SlurmCli};
+use crate::workflow::doctor::Check;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "EXAMPLES:\n  neuroflow doctor\n  neuroflow doctor --probe-job        # also runs a tiny job through sbatch, squeue and sacct"
+    after_help = "EXAMPLES:\n  neuroflow doctor\n  neuroflow doctor --probe-job        # also runs a tiny job through sbatch, squeue and sacct\n  neuroflow doctor --format json\n\nOne line per check (config files, store and pending migrations, paths, mapping,\neach enabled stage's tool and sbatch --test-only, sacct); exit 1 if any fails."
 )]
 pub struct Args {
     /// Also submit a tiny real job and wait for its accounting record.
@@ -19,24 +19,37 @@ pub struct Args {
     /// Seconds to wait for the probe job.
     #[arg(long, default_value_t = 120)]
     probe_timeout: u64,
+    /// Output: a table for people, or json for scripts.
+    #[arg(long, value_enum, default_value_t)]
+    format: super::output::Format,
 }
 
-pub async fn run(explicit: Option<&Path>, a: Args) -> Result<()> {
-    let loaded = config::load(&config::locate(explicit)?)?;
-    loaded.config.check_files(&loaded.path)?;
-    println!("config: ok ({})", loaded.path.display());
-    let cfg = &loaded.config;
-    let mut store = Store::open(&cfg.database_url())?;
-    let pending = store.migration_status()?.iter().filter(|m| !m.applied).count();
-    println!("database: ok ({:?}, {pending} pending migrations)", store.backend());
-    let slurm = super::common::slurm(cfg);
-    let script = write_probe(cfg)?;
-    let plan = slurm.test_submit(&script).await?;
-    println!("slurm: ok (sbatch --test-only: {plan})");
-    if a.probe_job {
-        probe(&slurm, &script, Duration::from_secs(a.probe_timeout)).await?;
+impl super::output::Listing for Check {
+    const HEADERS: &'static [&'static str] = &["", "CHECK", "DETAIL"];
+    fn cells(&self) -> Vec<String> {
+        vec![if self.ok { "ok" } else { "FAIL" }.into(), self.check.clone(), self.detail.clone()]
     }
-    Ok(())
+}
+
+/// Exit 1 when any check fails (each failure names its fix).
+pub async fn run(explicit: Option<&Path>, a: Args) -> Result<u8> {
+    let loaded = config::load(&config::locate(explicit)?)?;
+    let cfg = &loaded.config;
+    let slurm = super::common::slurm(cfg);
+    let mut checks = vec![Check { check: "config".into(), ok: true, detail: loaded.path.display().to_string() }];
+    checks.extend(crate::workflow::doctor::checks(cfg, &slurm).await);
+    if a.probe_job {
+        let probe = match write_probe(cfg) {
+            Ok(script) => probe(&slurm, &script, Duration::from_secs(a.probe_timeout)).await,
+            Err(e) => Err(e),
+        };
+        checks.push(match probe {
+            Ok(detail) => Check { check: "probe job".into(), ok: true, detail },
+            Err(e) => Check { check: "probe job".into(), ok: false, detail: e.to_string() },
+        });
+    }
+    super::output::rows(&checks, a.format);
+    Ok(u8::from(checks.iter().any(|c| !c.ok)))
 }
 
 fn write_probe(cfg: &Config) -> Result<PathBuf> {
@@ -65,24 +78,22 @@ fn write_probe(cfg: &Config) -> Result<PathBuf> {
     Ok(path)
 }
 
-async fn probe(slurm: &SlurmCli, script: &Path, wait: Duration) -> Result<()> {
+async fn probe(slurm: &SlurmCli, script: &Path, wait: Duration) -> Result<String> {
     let sub = slurm.submit(script).await?;
-    println!("probe job: submitted {}", sub.job_id);
     let started = Instant::now();
     while started.elapsed() < wait {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let recs = slurm.accounting(&[JobId(sub.job_id.0)]).await?;
         if let Some(r) = recs.into_iter().find(|r| r.state.is_terminal()) {
-            println!(
-                "probe job: {} {} exit {}:{} elapsed {}s on {}",
+            return Ok(format!(
+                "job {} {} exit {}:{} elapsed {}s on {}",
                 r.job_id,
                 r.state_text,
                 r.exit_code,
                 r.exit_signal,
                 r.elapsed_seconds,
                 r.node_list.unwrap_or_default()
-            );
-            return Ok(());
+            ));
         }
     }
     Err(Error::Usage(format!("probe job {} did not finish within {} s", sub.job_id, wait.as_secs())))

@@ -112,7 +112,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Init(a) => ok(init::run(a)),
         Command::Config(c) => ok(config_cmd::run(config, c)),
         Command::Db(c) => ok(db_cmd::run(config, c)),
-        Command::Doctor(a) => ok(doctor::run(config, a).await),
+        Command::Doctor(a) => doctor::run(config, a).await,
         Command::Discover(a) => ok(discover::run(config, a)),
         Command::Sessions(c) => ok(sessions::run(config, c).await),
         Command::Workflow(c) => workflow_cmd::run(config, c).await,

@@ -158,42 +158,51 @@ impl Config {
     /// readable file, the TemplateFlow home a directory, every path option exists.
     /// (I/O; `parse` stays pure.) Run by the commands that submit or check.
     pub fn check_files(&self, path: &Path) -> Result<(), ConfigError> {
-        let fail = |key: String, message: String| Err(ConfigError::Invalid { path: path.into(), key, message });
+        match self.file_problems().into_iter().next() {
+            Some((key, message)) => Err(ConfigError::Invalid { path: path.into(), key, message }),
+            None => Ok(()),
+        }
+    }
+
+    /// Every file the configuration names that is not there (key, what to do); `doctor`
+    /// lists them all.
+    pub fn file_problems(&self) -> Vec<(String, String)> {
+        let mut out = vec![];
         if let Some(l) = &self.containers.fs_license
             && let Err(e) = std::fs::File::open(l)
                 .and_then(|f| f.metadata())
                 .and_then(|m| if m.is_file() { Ok(()) } else { Err(std::io::Error::other("not a file")) })
         {
-            return fail(
+            out.push((
                 "containers.fs_license".into(),
                 format!(
                     "cannot read the FreeSurfer licence {}: {e}; get one at https://surfer.nmr.mgh.harvard.edu/registration.html and give its path",
                     l.display()
                 ),
-            );
+            ));
         }
         if let Some(t) = &self.containers.templateflow_home
             && !t.is_dir()
         {
-            return fail(
+            out.push((
                 "containers.templateflow_home".into(),
                 format!(
                     "{} is not a directory; create it and fill it with the templates the tools need (python -c 'import templateflow.api as t; t.get(\"MNI152NLin2009cAsym\")' with TEMPLATEFLOW_HOME set)",
                     t.display()
                 ),
-            );
+            ));
         }
         for (def, pipe) in self.enabled() {
             for (key, p) in pipe.input_paths(def) {
                 if !Path::new(&p).exists() {
-                    return fail(
+                    out.push((
                         format!("pipelines.{}.options.{key}", def.name),
                         format!("{p} does not exist; the tool reads it inside the job"),
-                    );
+                    ));
                 }
             }
         }
-        Ok(())
+        out
     }
 
     fn validate(&self) -> Result<(), (String, String)> {

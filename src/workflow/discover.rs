@@ -108,7 +108,7 @@ struct Ctx<'a> {
     claims: &'a BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
-fn load_mapping(cfg: &Config, keep_copy: bool) -> Result<Option<LoadedMapping>> {
+pub(crate) fn load_mapping(cfg: &Config, keep_copy: bool) -> Result<Option<LoadedMapping>> {
     let Some(m) = &cfg.mapping else { return Ok(None) };
     let cache = cfg.paths.work_dir.join("mapping-cache.csv");
     match source::load(m, &cache, keep_copy) {
@@ -118,7 +118,7 @@ fn load_mapping(cfg: &Config, keep_copy: bool) -> Result<Option<LoadedMapping>> 
     }
 }
 
-fn describe(o: &Origin) -> String {
+pub(crate) fn describe(o: &Origin) -> String {
     match o {
         Origin::File(p) => format!("file {}", p.display()),
         Origin::Fetched(u) => format!("fetched {u}"),

@@ -2,6 +2,7 @@
 
 pub mod cancel;
 pub mod discover;
+pub mod doctor;
 pub mod efficiency;
 pub mod explain;
 pub mod identity;

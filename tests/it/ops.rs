@@ -340,3 +340,55 @@ fn notifications_are_told_once_and_a_failing_notifier_never_fails_the_tick() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("notification failed"), "{err}");
 }
+
+#[test]
+fn doctor_passes_on_a_working_site_and_names_every_problem_of_a_broken_one() {
+    let site =
+        site(TestDb::sqlite(), &ChainOpts { runtime: crate::support::chain::Runtime::Apptainer, ..Default::default() });
+    let out = site.nf().args(["doctor", "--format", "json"]).output().unwrap();
+    let checks: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{checks:#}\n{}", String::from_utf8_lossy(&out.stderr));
+    let names: Vec<&str> = checks.as_array().unwrap().iter().map(|c| c["check"].as_str().unwrap()).collect();
+    for want in [
+        "store",
+        "path paths.log_dir",
+        "mapping",
+        "stage qsiprep tool",
+        "stage qsiprep sbatch --test-only",
+        "slurm accounting",
+    ] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
+    // Break it four ways: a missing image, a missing licence, an unknown partition,
+    // and (in a mount namespace) a read-only log_dir.
+    std::fs::remove_file(site.root().join("images/qsiprep.sif")).unwrap();
+    std::fs::remove_file(site.root().join("license.txt")).unwrap();
+    let cfg = std::fs::read_to_string(site.config()).unwrap();
+    std::fs::write(site.config(), cfg.replace("partition: debug", "partition: nosuchpart")).unwrap();
+    let logs = site.root().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let out = Command::new("bwrap")
+        .args(["--dev-bind", "/", "/", "--ro-bind"])
+        .args([&logs, &logs])
+        .arg(bin())
+        .arg("doctor")
+        .env("NEUROFLOW_CONFIG", site.config())
+        .env("NO_COLOR", "1")
+        .current_dir(site.root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let failing: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
+    let said = failing.join("\n");
+    for want in [
+        "stage qsiprep tool",
+        "qsiprep.sif",
+        "containers.fs_license",
+        "invalid partition specified: nosuchpart",
+        "path paths.log_dir",
+        "Read-only file system",
+    ] {
+        assert!(said.contains(want), "{want} in:\n{said}");
+    }
+}
