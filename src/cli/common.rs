@@ -76,6 +76,18 @@ pub fn print_tick(r: &TickReport, format: Format) {
     for p in r.submit.iter().flat_map(|s| &s.previews) {
         println!("# ---- {} (attempt {}, {}) ----", p.job_name, p.attempt, p.trigger);
         println!("# would run: {}", p.sbatch);
+        let waits: Vec<String> = p
+            .after_jobs
+            .iter()
+            .map(|j| format!("job {j}"))
+            .chain(p.after_planned.iter().map(|n| format!("{n} (submitted by this tick)")))
+            .collect();
+        if !waits.is_empty() {
+            println!("# waits on (afterok): {}", waits.join(", "));
+        }
+        if let Some(t) = &p.test_only {
+            println!("# sbatch --test-only: {t}");
+        }
         print!("{}", p.script);
     }
     let submitted = r.submit.as_ref().map_or(0, |s| s.submitted.len());

@@ -222,7 +222,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
                 &loaded.config,
                 &mut store,
                 &slurm(&loaded.config),
-                &TickOptions { filter, dry_run: false, no_discover: true, cancel_disabled: false },
+                &TickOptions { filter, no_discover: true, ..Default::default() },
             )
             .await?;
             print_tick(&report, format);

@@ -74,7 +74,7 @@ pub async fn submit(explicit: Option<&Path>, a: SubmitArgs) -> Result<u8> {
         }
     }
     let filter = Filter { stage: Some(a.stage.clone()), subject, session, force: a.force };
-    let opts = TickOptions { filter, dry_run: a.dry_run, no_discover: true, cancel_disabled: false };
+    let opts = TickOptions { filter, dry_run: a.dry_run, no_discover: true, ..Default::default() };
     let report = tick(&loaded.config, &mut store, &slurm(&loaded.config), &opts).await?;
     print_tick(&report, a.format);
     Ok(report.exit)

@@ -241,6 +241,14 @@ pub struct RunArgs {
     /// section); without it each tick only warns about them.
     #[arg(long)]
     cancel_disabled: bool,
+    /// With --dry-run: have Slurm check every script (`sbatch --test-only`; nothing is
+    /// queued). A script Slurm refuses makes the dry run exit 1.
+    #[arg(long, requires = "dry_run")]
+    test_only: bool,
+    /// With --dry-run: write every script into DIR, with a submit.sh that submits them
+    /// in order with their dependencies (by hand, outside neuroflow's records).
+    #[arg(long, value_name = "DIR", requires = "dry_run")]
+    write_scripts: Option<std::path::PathBuf>,
     /// When another tick holds the lock, wait up to this many seconds for it instead
     /// of stopping at once (either way that is exit 0: overlapping cron calls are normal).
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
@@ -274,11 +282,16 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
         dry_run: a.dry_run,
         no_discover: false,
         cancel_disabled: a.cancel_disabled,
+        test_only: a.test_only,
     };
     let slurm = slurm(cfg);
     let mut worst = 0;
     loop {
         let report = tick(cfg, &mut store, &slurm, &opts).await?;
+        if let (Some(dir), Some(sub)) = (&a.write_scripts, &report.submit) {
+            let path = crate::workflow::scripts_out::write(dir, &sub.previews)?;
+            tracing::info!(scripts = sub.previews.len(), submit = %path.display(), "dry-run scripts written");
+        }
         print_tick(&report, a.format);
         worst = crate::error::combine(worst, report.exit);
         let stopped = crate::workflow::stop::requested().is_some();

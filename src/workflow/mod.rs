@@ -14,6 +14,7 @@ pub mod prepare;
 pub mod provenance;
 pub mod report;
 pub mod reread;
+pub mod scripts_out;
 pub mod sessions;
 pub mod snapshot;
 pub mod status;

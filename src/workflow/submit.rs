@@ -35,6 +35,13 @@ pub struct Preview {
     pub trigger: String,
     pub sbatch: String,
     pub script: String,
+    /// Live jobs it would wait on (`afterok`, in the script).
+    pub after_jobs: Vec<String>,
+    /// Jobs of this same dry run it would wait on, by job name (no id exists yet:
+    /// `--write-scripts` chains them in submit.sh).
+    pub after_planned: Vec<String>,
+    /// `sbatch --test-only`'s answer (`--test-only`).
+    pub test_only: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +69,8 @@ pub struct Submitter<'a, S: Scheduler> {
     pub labels: &'a Labels,
     pub tick: Option<i64>,
     pub dry_run: bool,
+    /// Dry runs: check every script with `sbatch --test-only`.
+    pub test_only: bool,
 }
 
 impl<S: Scheduler> Submitter<'_, S> {
@@ -117,19 +126,7 @@ impl<S: Scheduler> Submitter<'_, S> {
         let p = prepare(self.cfg, self.labels, run, deps)?;
         let name = p.name.clone();
         if self.dry_run {
-            let ident = RunIdent { id: 0, token: "dry-run", attempt: run.attempt };
-            let (paths, text) = script(self.cfg, self.templates, &p, run, &ident);
-            let Ok(text) = text.map_err(|e| report.rejected.push(format!("{name}: {e}"))) else {
-                return Ok(Done::Failed);
-            };
-            report.previews.push(Preview {
-                job_name: name.clone(),
-                attempt: run.attempt,
-                trigger: run.trigger.clone(),
-                sbatch: format!("sbatch --parsable {}", paths.script.display()),
-                script: text,
-            });
-            return Ok(Done::DryRun { run_id: 0, name });
+            return self.preview(p, run, report).await;
         }
         let token = uuid::Uuid::new_v4().simple().to_string();
         let placeholder = run_paths(self.cfg, run.stage.name, &name, 0);
@@ -227,6 +224,55 @@ impl<S: Scheduler> Submitter<'_, S> {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A dry run's script: rendered with the live jobs it waits on, the ones of this
+    /// dry run named instead (no id exists), optionally checked by sbatch --test-only.
+    async fn preview(
+        &self,
+        mut p: super::prepare::Prepared<'_>,
+        run: &PlannedRun,
+        report: &mut SubmitReport,
+    ) -> Result<Done> {
+        let name = p.name.clone();
+        let (planned, live): (Vec<String>, Vec<String>) = p.dep_jobs.drain(..).partition(|d| d.starts_with('<'));
+        p.dep_jobs = live.clone();
+        let ident = RunIdent { id: 0, token: "dry-run", attempt: run.attempt };
+        let (paths, text) = script(self.cfg, self.templates, &p, run, &ident);
+        let Ok(text) = text.map_err(|e| report.rejected.push(format!("{name}: {e}"))) else {
+            return Ok(Done::Failed);
+        };
+        let test_only = if self.test_only { Some(self.test_only(&name, &text, report).await?) } else { None };
+        report.previews.push(Preview {
+            job_name: name.clone(),
+            attempt: run.attempt,
+            trigger: run.trigger.clone(),
+            sbatch: format!("sbatch --parsable {}", paths.script.display()),
+            script: text,
+            after_jobs: live,
+            after_planned: planned.iter().map(|d| d.trim_matches(['<', '>']).to_string()).collect(),
+            test_only,
+        });
+        Ok(Done::DryRun { run_id: 0, name })
+    }
+
+    /// `sbatch --test-only` on the script (written under work_dir/dry-run/); a refusal
+    /// is a rejection (a person must fix the request before it is real).
+    async fn test_only(&self, name: &str, text: &str, report: &mut SubmitReport) -> Result<String> {
+        let path = self.cfg.paths.work_dir.join("dry-run").join(format!("{name}.sh"));
+        write_script(&path, text, &[])?;
+        report.slurm_calls += 1;
+        Ok(match self.slurm.test_submit(&path).await {
+            Ok(answer) => answer,
+            Err(e) if e.is_transient() => {
+                report.interrupted = Some(e.to_string());
+                format!("not checked: {e}")
+            }
+            Err(e) => {
+                report.rejected.push(format!("{name}: sbatch --test-only: {e}"));
+                format!("refused: {e}")
+            }
+        })
     }
 
     fn reject(&self, store: &mut Store, run_id: i64, name: &str, msg: &str, report: &mut SubmitReport) -> Result<Done> {

@@ -22,6 +22,8 @@ pub struct TickOptions {
     pub no_discover: bool,
     /// Cancel the live runs of disabled stages (else warn about them).
     pub cancel_disabled: bool,
+    /// Dry runs: check each script with `sbatch --test-only`.
+    pub test_only: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -223,8 +225,15 @@ async fn stages<S: Scheduler>(
         SubmitReport::default()
     } else {
         let templates = load_templates(cfg)?;
-        let submitter =
-            Submitter { cfg, slurm, templates: &templates, labels: &labels, tick: tick_id, dry_run: opts.dry_run };
+        let submitter = Submitter {
+            cfg,
+            slurm,
+            templates: &templates,
+            labels: &labels,
+            tick: tick_id,
+            dry_run: opts.dry_run,
+            test_only: opts.test_only,
+        };
         submitter.submit(store, &planned).await?
     };
     report.slurm_calls += sub.slurm_calls;

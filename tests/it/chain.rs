@@ -366,7 +366,31 @@ fn dry_run_changes_nothing() {
         assert!(text.contains(&format!("#SBATCH --job-name=nf-{stage}-sub-0081")), "{stage} script printed:\n{text}");
     }
     assert!(text.contains("# would run: sbatch --parsable"), "{text}");
-    assert!(text.contains("#SBATCH --dependency=afterok:<nf-qsiprep-sub-0081>"), "{text}");
+    assert!(text.contains("# waits on (afterok): nf-qsiprep-sub-0081 (submitted by this tick)"), "{text}");
+    assert!(!text.contains("--dependency=afterok:<"), "no placeholder reaches a script: {text}");
+    // Slurm checks every script (nothing queued), and they are written out to submit by hand.
+    let dir = site.root().join("scripts");
+    let out = site
+        .nf()
+        .args(["workflow", "run", "--dry-run", "--test-only", "--write-scripts", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(text.matches("# sbatch --test-only: sbatch: Job").count(), 4, "{text}");
+    let submit = std::fs::read_to_string(dir.join("submit.sh")).unwrap();
+    assert!(submit.contains("--dependency=afterok:$job1 02-nf-qsiprep-sub-0081.sh"), "{submit}");
+    assert!(dir.join("04-nf-qsiparc-sub-0081-ses-D1.sh").is_file());
+    // A request Slurm refuses is caught before it is real.
+    let cfg = std::fs::read_to_string(site.config()).unwrap();
+    std::fs::write(site.config(), cfg.replace("partition: debug", "partition: nosuchpart")).unwrap();
+    let out = site.nf().args(["workflow", "run", "--dry-run", "--test-only"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("# sbatch --test-only: refused: ") && text.contains("invalid partition specified: nosuchpart"),
+        "{text}"
+    );
     assert!(runs(&site, true).is_empty(), "no run recorded");
     assert!(site.json(&["sessions", "list"]).as_array().unwrap().is_empty(), "no session registered");
     let q = Command::new("squeue")
