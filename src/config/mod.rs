@@ -354,3 +354,5 @@ pub fn to_yaml<T: serde::Serialize>(value: &T) -> String {
 
 #[cfg(test)]
 mod config_tests;
+#[cfg(test)]
+mod reference_tests;
