@@ -77,9 +77,9 @@ pub fn print_tick(r: &TickReport, format: Format) {
         println!("# ---- {} (attempt {}, {}) ----", p.job_name, p.attempt, p.trigger);
         println!("# would run: {}", p.sbatch);
         let waits: Vec<String> = p
-            .after_jobs
+            .after_runs
             .iter()
-            .map(|j| format!("job {j}"))
+            .cloned()
             .chain(p.after_planned.iter().map(|n| format!("{n} (submitted by this tick)")))
             .collect();
         if !waits.is_empty() {

@@ -46,6 +46,7 @@ mod tests {
             sbatch: String::new(),
             script: format!("#!/bin/bash\n# {name}\n"),
             after_jobs: after_jobs.iter().map(|s| s.to_string()).collect(),
+            after_runs: vec![],
             after_planned: after_planned.iter().map(|s| s.to_string()).collect(),
             test_only: None,
         }

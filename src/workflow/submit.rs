@@ -37,6 +37,8 @@ pub struct Preview {
     pub script: String,
     /// Live jobs it would wait on (`afterok`, in the script).
     pub after_jobs: Vec<String>,
+    /// The same, as the runs they belong to: `run 17 (job 4817213)`.
+    pub after_runs: Vec<String>,
     /// Jobs of this same dry run it would wait on, by job name (no id exists yet:
     /// `--write-scripts` chains them in submit.sh).
     pub after_planned: Vec<String>,
@@ -126,7 +128,7 @@ impl<S: Scheduler> Submitter<'_, S> {
         let p = prepare(self.cfg, self.labels, run, deps)?;
         let name = p.name.clone();
         if self.dry_run {
-            return self.preview(p, run, report).await;
+            return self.preview(p, run, deps, report).await;
         }
         let token = uuid::Uuid::new_v4().simple().to_string();
         let placeholder = run_paths(self.cfg, run.stage.name, &name, 0);
@@ -232,11 +234,14 @@ impl<S: Scheduler> Submitter<'_, S> {
         &self,
         mut p: super::prepare::Prepared<'_>,
         run: &PlannedRun,
+        deps: &[(i64, String)],
         report: &mut SubmitReport,
     ) -> Result<Done> {
         let name = p.name.clone();
         let (planned, live): (Vec<String>, Vec<String>) = p.dep_jobs.drain(..).partition(|d| d.starts_with('<'));
         p.dep_jobs = live.clone();
+        let live_runs: Vec<String> =
+            deps.iter().filter(|(_, j)| !j.starts_with('<')).map(|(r, j)| format!("run {r} (job {j})")).collect();
         let ident = RunIdent { id: 0, token: "dry-run", attempt: run.attempt };
         let (paths, text) = script(self.cfg, self.templates, &p, run, &ident);
         let Ok(text) = text.map_err(|e| report.rejected.push(format!("{name}: {e}"))) else {
@@ -250,6 +255,7 @@ impl<S: Scheduler> Submitter<'_, S> {
             sbatch: format!("sbatch --parsable {}", paths.script.display()),
             script: text,
             after_jobs: live,
+            after_runs: live_runs,
             after_planned: planned.iter().map(|d| d.trim_matches(['<', '>']).to_string()).collect(),
             test_only,
         });
