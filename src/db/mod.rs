@@ -135,3 +135,19 @@ impl Store {
         conn::migration_status(&mut self.conn)
     }
 }
+
+impl Store {
+    /// Counts the SQL statements this store runs from now on (tests and benchmarks:
+    /// a tick's query count must not grow with the number of finished units).
+    pub fn count_queries(&mut self) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+        use diesel::connection::{Connection, InstrumentationEvent};
+        let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = n.clone();
+        self.conn.set_instrumentation(move |e: InstrumentationEvent<'_>| {
+            if matches!(e, InstrumentationEvent::StartQuery { .. }) {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        n
+    }
+}

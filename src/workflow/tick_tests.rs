@@ -86,14 +86,23 @@ impl Site {
 
     /// Writes what a successful run of `stage` leaves for participant 0001 ses S1.
     fn outputs(&self, stage: &str) {
+        self.outputs_for(stage, "0001", "S1");
+    }
+
+    /// Writes what a successful run of `stage` leaves for `sub` `ses`.
+    fn outputs_for(&self, stage: &str, sub: &str, ses: &str) {
         let root = self.dir.path();
-        let files: &[&str] = match stage {
-            "bids_conversion" => {
-                &["bids/dataset_description.json", "bids/sub-0001/ses-S1/a.nii.gz", "bids/sub-0001/ses-S1/a.json"]
+        let files: Vec<String> = match stage {
+            "bids_conversion" => vec![
+                "bids/dataset_description.json".into(),
+                format!("bids/sub-{sub}/ses-{ses}/a.nii.gz"),
+                format!("bids/sub-{sub}/ses-{ses}/a.json"),
+            ],
+            "qsiprep" => vec![format!("d/qsiprep/sub-{sub}/ses-{ses}/dwi/x_desc-preproc_dwi.nii.gz")],
+            "qsirecon" => {
+                vec![format!("d/qsirecon/derivatives/qsirecon-DSIStudio/sub-{sub}/ses-{ses}/dwi/x_dwimap.nii.gz")]
             }
-            "qsiprep" => &["d/qsiprep/sub-0001/ses-S1/dwi/x_desc-preproc_dwi.nii.gz"],
-            "qsirecon" => &["d/qsirecon/derivatives/qsirecon-DSIStudio/sub-0001/ses-S1/dwi/x_dwimap.nii.gz"],
-            _ => &["d/qsiparc/sub-0001/ses-S1/dwi/x_diffmap.tsv"],
+            _ => vec![format!("d/qsiparc/sub-{sub}/ses-{ses}/dwi/x_diffmap.tsv")],
         };
         for f in files {
             let p = root.join(f);
@@ -259,4 +268,47 @@ async fn a_job_slurm_requeues_stays_live() {
     assert_eq!(report.exit, 0, "{:?}", report.problems);
     assert_eq!(status(&s.runs(), "bids_conversion").0, RunStatus::Queued, "requeued: live again, not failed");
     assert_eq!(s.slurm.jobs().len(), 4, "nothing submitted again");
+}
+
+/// A store with `k` subjects whose chains all completed; returns the number of SQL
+/// statements an idle tick (discovery included) then runs.
+async fn idle_tick_queries(k: usize) -> usize {
+    let mut s = site();
+    let mut csv = String::from("ScanID,SubjectCode\n");
+    for i in 1..=k {
+        s.session(&format!("{i:04}"), &format!("S{i}"));
+        csv.push_str(&format!("S{i},{i:04}\n"));
+    }
+    std::fs::write(s.dir.path().join("m.csv"), csv).unwrap();
+    for i in 1..=k {
+        for stage in ["bids_conversion", "qsiprep", "qsirecon", "qsiparc"] {
+            s.outputs_for(stage, &format!("{i:04}"), &format!("S{i}"));
+        }
+    }
+    // The stages' caps (max_concurrent) let the chains through a few at a time.
+    for _ in 0..20 {
+        s.tick().await;
+        for (id, job) in s.slurm.jobs() {
+            if job.in_queue {
+                s.slurm.finish(id, JobState::Completed, 0);
+            }
+        }
+        if s.runs().len() == 4 * k && s.runs().iter().all(|r| r.status == RunStatus::Completed) {
+            break;
+        }
+    }
+    let runs = s.runs();
+    assert!(runs.iter().all(|r| r.status == RunStatus::Completed) && runs.len() == 4 * k, "every chain finished");
+    let n = s.store.count_queries();
+    s.slurm.clear_calls();
+    let report = tick(&s.cfg, &mut s.store, &s.slurm, &TickOptions::default()).await.expect("tick");
+    assert_eq!((report.exit, report.slurm_calls), (0, 0), "{:?}", report.problems);
+    n.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn an_idle_ticks_query_count_does_not_grow_with_finished_units() {
+    let (one, six) = (idle_tick_queries(1).await, idle_tick_queries(6).await);
+    assert!(one > 5, "the counter sees the tick's queries ({one})");
+    assert_eq!(one, six, "queries of an idle tick with 1 and with 6 finished subjects");
 }
