@@ -208,6 +208,14 @@ string_enum!(
     }
 );
 
+/// This machine's host name (`unknown` when it cannot be read): recorded with each
+/// tick, the tick lock's holder and the database connection's application_name.
+pub fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,12 +87,10 @@ pub struct MigrationState {
     pub applied: bool,
 }
 
-/// Applies pending migrations; returns the versions applied now.
 /// `neuroflow <host> pid <pid>`, with only characters safe inside SQL quotes.
 fn application_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let host: String =
-        host.trim().chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).take(40).collect();
+        crate::domain::host().chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).take(40).collect();
     format!("neuroflow {host} pid {}", std::process::id())
 }
 
@@ -142,6 +140,7 @@ pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     url.strip_prefix("sqlite://").map(std::path::PathBuf::from)
 }
 
+/// Applies pending migrations; returns the versions applied now.
 fn run_pending(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     let applied = match conn {
         DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect()),

@@ -81,10 +81,9 @@ pub fn lock(cfg: &Config, store: &mut Store) -> Result<TickLock> {
 }
 
 fn holder_text() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     format!(
         "host {} pid {} since {} UTC",
-        host.trim(),
+        crate::domain::host(),
         std::process::id(),
         chrono::Utc::now().format("%Y-%m-%d %H:%M:%S")
     )

@@ -35,7 +35,7 @@ fn short_hash(text: &str) -> String {
 
 /// The events this tick's state holds.
 pub fn events(n: &Notify, store: &mut Store, report: &TickReport, now: NaiveDateTime) -> Result<Vec<Event>> {
-    let host = super::tick::host();
+    let host = crate::domain::host();
     let ev = |kind: &'static str, key: String, text: String| Event { kind, key, text, host: host.clone() };
     let mut out: Vec<Event> = report
         .needs_person

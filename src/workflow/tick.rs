@@ -107,7 +107,8 @@ pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts
     if opts.dry_run {
         store.begin_dry_run()?;
     }
-    let tick = if opts.dry_run { None } else { Some(store.begin_tick(&host(), std::process::id(), false)?) };
+    let tick =
+        if opts.dry_run { None } else { Some(store.begin_tick(&crate::domain::host(), std::process::id(), false)?) };
     report.tick_id = tick.as_ref().map(|t| t.id);
     let result = stages(cfg, store, slurm, opts, &mut report).await;
     if let Err(e) = &result {
@@ -272,10 +273,4 @@ pub fn load_templates(cfg: &Config) -> Result<Templates> {
         }
     }
     Templates::new(&overrides).map_err(|e| Error::Usage(e.to_string()))
-}
-
-pub(crate) fn host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into())
 }
