@@ -172,13 +172,14 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
             output::rows(&rows, format);
         }
         Command::Efficiency { stage, format } => {
-            let rows = crate::workflow::efficiency::efficiency(&mut store, stage.as_deref())?;
+            let rows = crate::workflow::efficiency::efficiency(&store.current_runs()?, stage.as_deref());
             output::rows(&rows, format);
         }
         Command::Failures { format } => {
             let cfg = &loaded.config;
-            let groups =
-                crate::workflow::triage::failures(&mut store, |s| cfg.pipeline(s).map_or(1, |p| p.max_attempts))?;
+            let groups = crate::workflow::triage::failures(&store.current_runs()?, |s| {
+                cfg.pipeline(s).map_or(1, |p| p.max_attempts)
+            });
             if format == Format::Json {
                 output::json(&groups);
                 return Ok(0);

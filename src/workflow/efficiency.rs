@@ -2,9 +2,8 @@
 //! used (memory: MaxRSS; time: elapsed), per stage, with a suggested `resources`
 //! block so a centre right-sizes its requests and its jobs start sooner.
 
-use crate::db::Store;
+use crate::db::Run;
 use crate::domain::RunStatus;
-use crate::error::Result;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -42,10 +41,11 @@ fn percentile(sorted: &[u64], q: f64) -> u64 {
     sorted[rank - 1]
 }
 
-/// Per stage, over current completed runs with an accounting record (of `stage`).
-pub fn efficiency(store: &mut Store, stage: Option<&str>) -> Result<Vec<StageEfficiency>> {
-    let mut by_stage: BTreeMap<String, Vec<crate::db::Run>> = BTreeMap::new();
-    for r in store.current_runs()? {
+/// Per stage, over the completed ones of `current` runs with an accounting record
+/// (of `stage`).
+pub fn efficiency(current: &[Run], stage: Option<&str>) -> Vec<StageEfficiency> {
+    let mut by_stage: BTreeMap<String, Vec<&Run>> = BTreeMap::new();
+    for r in current {
         if r.status == RunStatus::Completed && stage.is_none_or(|s| s == r.stage) && r.max_rss_kb.is_some() {
             by_stage.entry(r.stage.clone()).or_default().push(r);
         }
@@ -85,11 +85,11 @@ pub fn efficiency(store: &mut Store, stage: Option<&str>) -> Result<Vec<StageEff
             suggested_cpus: cpu_p95.map_or(cpus, |f| ((cpus as f64 * f).ceil() as u64).clamp(1, cpus)),
         });
     }
-    Ok(out)
+    out
 }
 
 /// Each run's CPU time over what it held (cpus × elapsed), sorted.
-fn cpu_fractions(runs: &[crate::db::Run]) -> Vec<f64> {
+fn cpu_fractions(runs: &[&Run]) -> Vec<f64> {
     let mut v: Vec<f64> = runs
         .iter()
         .filter_map(|r| {

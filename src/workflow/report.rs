@@ -73,9 +73,11 @@ fn trim_rows(status: &mut Status) -> usize {
 /// Reads everything the page shows.
 pub fn build(cfg: &Config, store: &mut Store, now: NaiveDateTime) -> Result<Page> {
     let mut status = status(cfg, store, None, None)?;
-    let failures = failures(store, |s| cfg.pipeline(s).map_or(1, |p| p.max_attempts))?;
-    let efficiency = efficiency(store, None)?;
-    let completed: Vec<_> = store.current_runs()?.into_iter().filter(|r| r.status == RunStatus::Completed).collect();
+    // One read of the current runs for failures, efficiency and throughput.
+    let current = store.current_runs()?;
+    let failures = failures(&current, |s| cfg.pipeline(s).map_or(1, |p| p.max_attempts));
+    let efficiency = efficiency(&current, None);
+    let completed: Vec<_> = current.iter().filter(|r| r.status == RunStatus::Completed).collect();
     let throughput = status
         .stages
         .iter()

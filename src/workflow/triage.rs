@@ -2,9 +2,8 @@
 //! signature read from the job's stderr, each group with the command that retries it.
 //! The signatures are data: a table of patterns, first match wins.
 
-use crate::db::{Run, Store};
+use crate::db::Run;
 use crate::domain::RunStatus;
-use crate::error::Result;
 use regex::Regex;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -107,12 +106,11 @@ pub struct Group {
     pub retry: String,
 }
 
-/// Current failed (and lost) runs, grouped. `max_attempts` gives a stage's limit.
-pub fn failures(store: &mut Store, max_attempts: impl Fn(&str) -> u32) -> Result<Vec<Group>> {
+/// The failed (and lost) ones of `current` runs, grouped. `max_attempts` gives a
+/// stage's limit.
+pub fn failures(current: &[Run], max_attempts: impl Fn(&str) -> u32) -> Vec<Group> {
     let mut groups: BTreeMap<(String, String, Option<&'static str>), Group> = BTreeMap::new();
-    let failed: Vec<Run> =
-        store.current_runs()?.into_iter().filter(|r| matches!(r.status, RunStatus::Failed | RunStatus::Lost)).collect();
-    for r in &failed {
+    for r in current.iter().filter(|r| matches!(r.status, RunStatus::Failed | RunStatus::Lost)) {
         let found = classify(&tail(&r.stderr_path, 64 << 10));
         let cause = r.failure_cause.map_or("unknown".to_string(), |c| c.to_string());
         let key = (r.stage.clone(), cause.clone(), found.as_ref().map(|(s, _)| s.name));
@@ -135,7 +133,7 @@ pub fn failures(store: &mut Store, max_attempts: impl Fn(&str) -> u32) -> Result
         g.retry = format!("for id in {}; do neuroflow runs retry $id; done", ids.join(" "));
     }
     out.sort_by_key(|g| std::cmp::Reverse(g.runs.len()));
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
