@@ -56,25 +56,25 @@ fn write_probe(cfg: &Config) -> Result<PathBuf> {
     let dir = cfg.paths.work_dir.join("doctor");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
     std::fs::create_dir_all(&cfg.paths.log_dir).map_err(|e| Error::io("create", &cfg.paths.log_dir, e))?;
-    let mut lines = vec![
-        "#!/bin/bash".to_string(),
-        "#SBATCH --job-name=nf-doctor-probe".into(),
-        format!(
-            "#SBATCH --output={}",
-            shlex::try_quote(&cfg.paths.log_dir.join("nf-doctor-probe-%j.out").display().to_string())
-                .unwrap_or_default()
-        ),
-        "#SBATCH --time=00:01:00".into(),
-        "#SBATCH --mem=100M".into(),
-    ];
-    for (flag, v) in [("partition", &cfg.slurm.partition), ("account", &cfg.slurm.account), ("qos", &cfg.slurm.qos)] {
-        if let Some(v) = v {
-            lines.push(format!("#SBATCH --{flag}={v}"));
-        }
-    }
-    lines.push("echo neuroflow probe on \"$(hostname)\"".into());
+    let name = |n: &Option<crate::config::SlurmName>| n.as_ref().map(|n| n.0.clone());
+    let request = crate::pipeline::request::Request {
+        cpus: 1,
+        mem_mb: 100,
+        gpus: 0,
+        time_minutes: 1,
+        partition: name(&cfg.slurm.partition),
+        account: name(&cfg.slurm.account),
+        qos: name(&cfg.slurm.qos),
+    };
+    let output = cfg.paths.log_dir.join("nf-doctor-probe-%j.out");
+    let text = crate::workflow::doctor::probe_script(
+        "nf-doctor-probe",
+        &request,
+        Some(&output),
+        "echo neuroflow probe on \"$(hostname)\"",
+    );
     let path = dir.join("probe.sh");
-    std::fs::write(&path, lines.join("\n") + "\n").map_err(|e| Error::io("write", &path, e))?;
+    std::fs::write(&path, text).map_err(|e| Error::io("write", &path, e))?;
     Ok(path)
 }
 

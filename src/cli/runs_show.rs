@@ -76,8 +76,9 @@ fn usage(r: &Run) -> Usage {
     }
 }
 
+/// The last `n` lines of a log, read from its end (a log can be gigabytes).
 fn tail(path: &str, n: usize) -> Vec<String> {
-    let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text = crate::workflow::triage::tail(path, 64 << 10);
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].iter().map(|l| l.to_string()).collect()
 }

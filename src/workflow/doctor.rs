@@ -148,26 +148,10 @@ async fn tool(cfg: &Config, stage: &str, pipe: &crate::config::Pipeline, default
 /// sbatch --test-only with the stage's partition, account, QOS and resources.
 async fn sbatch_test(cfg: &Config, slurm: &SlurmCli, stage: &str, r: &Request) -> Check {
     let name = format!("stage {stage} sbatch --test-only");
-    let mut lines = vec![
-        "#!/bin/bash".to_string(),
-        format!("#SBATCH --job-name=nf-doctor-{stage}"),
-        "#SBATCH --nodes=1".into(),
-        format!("#SBATCH --cpus-per-task={}", r.cpus),
-        format!("#SBATCH --mem={}M", r.mem_mb),
-        format!("#SBATCH --time={}", r.time_minutes),
-    ];
-    if r.gpus > 0 {
-        lines.push(format!("#SBATCH --gres=gpu:{}", r.gpus));
-    }
-    for (flag, v) in [("partition", &r.partition), ("account", &r.account), ("qos", &r.qos)] {
-        if let Some(v) = v {
-            lines.push(format!("#SBATCH --{flag}={v}"));
-        }
-    }
-    lines.push("true".into());
+    let text = probe_script(&format!("nf-doctor-{stage}"), r, None, "true");
     let dir = cfg.paths.work_dir.join("doctor");
     let path = dir.join(format!("{stage}.sh"));
-    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, lines.join("\n") + "\n")) {
+    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text)) {
         return fail(name, format!("cannot write {}: {e}", path.display()));
     }
     match slurm.test_submit(&path).await {
@@ -177,4 +161,30 @@ async fn sbatch_test(cfg: &Config, slurm: &SlurmCli, stage: &str, r: &Request) -
             format!("{e}; fix pipelines.{stage}.resources or slurm.partition/account/qos (sinfo, sacctmgr show assoc)"),
         ),
     }
+}
+
+/// A small job script asking for `r` (doctor's sbatch --test-only per stage and its
+/// probe job).
+pub fn probe_script(name: &str, r: &Request, output: Option<&Path>, body: &str) -> String {
+    let mut lines = vec![
+        "#!/bin/bash".to_string(),
+        format!("#SBATCH --job-name={name}"),
+        "#SBATCH --nodes=1".into(),
+        format!("#SBATCH --cpus-per-task={}", r.cpus),
+        format!("#SBATCH --mem={}M", r.mem_mb),
+        format!("#SBATCH --time={}", r.time_minutes),
+    ];
+    if let Some(o) = output {
+        lines.push(format!("#SBATCH --output={}", shlex::try_quote(&o.display().to_string()).unwrap_or_default()));
+    }
+    if r.gpus > 0 {
+        lines.push(format!("#SBATCH --gres=gpu:{}", r.gpus));
+    }
+    for (flag, v) in [("partition", &r.partition), ("account", &r.account), ("qos", &r.qos)] {
+        if let Some(v) = v {
+            lines.push(format!("#SBATCH --{flag}={v}"));
+        }
+    }
+    lines.push(body.to_string());
+    lines.join("\n") + "\n"
 }
