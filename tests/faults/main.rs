@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use support::chain::{ChainOpts, runs, site};
 use support::db::TestDb;
 use support::site::Site;
+use support::slurm::{jobs_named, now_for_sacct};
 
 static DAEMONS: Mutex<()> = Mutex::new(());
 
@@ -30,18 +31,6 @@ impl Drop for Restore {
     fn drop(&mut self) {
         slurm_script("up.sh", &[]);
     }
-}
-
-/// Now, as sacct's `--starttime` reads it (local time): jobs of earlier test runs
-/// have the same names and must not count.
-fn now_for_sacct() -> String {
-    let out = Command::new("date").arg("+%Y-%m-%dT%H:%M:%S").output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn jobs_named(name: &str, since: &str) -> usize {
-    let out = Command::new("sacct").args(["-n", "-X", "-P", "-S", since, "--name", name, "-o", "JobID"]).output();
-    String::from_utf8_lossy(&out.unwrap().stdout).lines().filter(|l| !l.trim().is_empty()).count()
 }
 
 fn tick(site: &Site, args: &[&str]) -> (i32, String) {

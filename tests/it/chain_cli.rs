@@ -4,8 +4,8 @@
 use crate::support::chain::{ChainOpts, runs, site, ticks};
 use crate::support::db::TestDb;
 use crate::support::site::Site;
+use crate::support::slurm::down_controller;
 use neuroflow_synth::Manufacturer;
-use std::os::unix::fs::PermissionsExt;
 
 #[test]
 fn a_qsirecon_without_a_licence_is_refused_before_anything_runs() {
@@ -104,18 +104,6 @@ fn submit_one_stage_for_one_subject_then_sync() {
         .output()
         .unwrap();
     assert_eq!(ticks(&out.stdout)[0]["submit"]["submitted"].as_array().unwrap().len(), 1);
-}
-
-/// Fake sbatch/squeue/sacct that answer like a controller that is down (the
-/// recorded real message), placed first on PATH.
-fn down_controller(dir: &std::path::Path) -> String {
-    std::fs::create_dir_all(dir).unwrap();
-    for tool in ["sbatch", "squeue", "sacct", "scancel"] {
-        let p = dir.join(tool);
-        std::fs::write(&p, format!("#!/bin/sh\necho '{tool}: error: Batch job submission failed: Unable to contact slurm controller (connect failure)' >&2\nexit 1\n")).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default())
 }
 
 #[test]

@@ -7,6 +7,7 @@ use crate::support::bin;
 use crate::support::chain::{ChainOpts, runs, site, ticks};
 use crate::support::db::TestDb;
 use crate::support::site::Site;
+use crate::support::slurm::{down_controller, jobs_named, now_for_sacct};
 use neuroflow_synth::Manufacturer;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -59,18 +60,6 @@ fn kill(pid: u32, signal: &str) {
 }
 
 /// Jobs Slurm knows by a name since `since` (sacct counts queued and finished ones).
-/// Now, as sacct's `--starttime` reads it (local time): jobs of earlier test runs
-/// have the same names and must not count.
-fn now_for_sacct() -> String {
-    let out = Command::new("date").arg("+%Y-%m-%dT%H:%M:%S").output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn jobs_named(name: &str, since: &str) -> usize {
-    let out = Command::new("sacct").args(["-n", "-X", "-P", "-S", since, "--name", name, "-o", "JobID"]).output();
-    String::from_utf8_lossy(&out.unwrap().stdout).lines().filter(|l| !l.trim().is_empty()).count()
-}
-
 #[test]
 fn one_tick_at_a_time_across_login_nodes_on_one_postgres_store() {
     let a = site(TestDb::postgres(), &ChainOpts::default());
@@ -309,18 +298,7 @@ fn notifications_are_told_once_and_a_failing_notifier_never_fails_the_tick() {
     let shown = String::from_utf8_lossy(&site.nf().args(["config", "check"]).output().unwrap().stdout).into_owned();
     assert!(!shown.contains("s3cr3t") && shown.contains("webhook"), "the webhook's secret path is hidden: {shown}");
     // Ticks that keep failing (the controller is down) are told once, after 2.
-    let down = site.root().join("down");
-    std::fs::create_dir_all(&down).unwrap();
-    for tool in ["sbatch", "squeue", "sacct", "scancel"] {
-        let p = down.join(tool);
-        std::fs::write(
-            &p,
-            "#!/bin/sh\necho 'error: Unable to contact slurm controller (connect failure)' >&2\nexit 1\n",
-        )
-        .unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let path = format!("{}:{}", down.display(), std::env::var("PATH").unwrap_or_default());
+    let path = down_controller(&site.root().join("down"));
     site.add_session("N2", Manufacturer::Ge);
     site.set_mapping(&[("N1", "406"), ("N2", "407")]);
     for _ in 0..3 {

@@ -3,6 +3,7 @@
 pub mod chain;
 pub mod db;
 pub mod site;
+pub mod slurm;
 
 use std::path::PathBuf;
 
