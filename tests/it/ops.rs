@@ -218,6 +218,21 @@ fn a_store_that_cannot_be_reached_is_transient_and_its_password_stays_hidden() {
     assert!(err.contains("cannot connect to the state store") && !err.contains("s3cr3tpw"), "{err}");
 }
 
+/// Runs neuroflow with `dir` mounted read-only: a real read-only mount (root ignores
+/// permission bits), in a mount namespace (bubblewrap).
+fn with_read_only(site: &Site, dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("bwrap")
+        .args(["--dev-bind", "/", "/", "--ro-bind"])
+        .args([dir, dir])
+        .arg(bin())
+        .args(args)
+        .env("NEUROFLOW_CONFIG", site.config())
+        .env("NO_COLOR", "1")
+        .current_dir(site.root())
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_log_dir_that_cannot_be_written_is_a_clear_error_and_no_half_written_run() {
     let site = site(TestDb::sqlite(), &ChainOpts::default());
@@ -225,16 +240,7 @@ fn a_log_dir_that_cannot_be_written_is_a_clear_error_and_no_half_written_run() {
     site.set_mapping(&[("R1", "405")]);
     let logs = site.root().join("logs");
     std::fs::create_dir_all(&logs).unwrap();
-    // A real read-only mount (root ignores permission bits), in a mount namespace.
-    let out = Command::new("bwrap")
-        .args(["--dev-bind", "/", "/", "--ro-bind"])
-        .args([&logs, &logs])
-        .arg(bin())
-        .args(["workflow", "run", "--format", "json"])
-        .env("NEUROFLOW_CONFIG", site.config())
-        .current_dir(site.root())
-        .output()
-        .unwrap();
+    let out = with_read_only(&site, &logs, &["workflow", "run", "--format", "json"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "a person must fix the log_dir: {err}");
     let t = &ticks(&out.stdout)[0];
@@ -345,16 +351,7 @@ fn doctor_passes_on_a_working_site_and_names_every_problem_of_a_broken_one() {
     std::fs::write(site.config(), cfg.replace("partition: debug", "partition: nosuchpart")).unwrap();
     let logs = site.root().join("logs");
     std::fs::create_dir_all(&logs).unwrap();
-    let out = Command::new("bwrap")
-        .args(["--dev-bind", "/", "/", "--ro-bind"])
-        .args([&logs, &logs])
-        .arg(bin())
-        .arg("doctor")
-        .env("NEUROFLOW_CONFIG", site.config())
-        .env("NO_COLOR", "1")
-        .current_dir(site.root())
-        .output()
-        .unwrap();
+    let out = with_read_only(&site, &logs, &["doctor"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     let failing: Vec<&str> = text.lines().filter(|l| l.starts_with("FAIL")).collect();
