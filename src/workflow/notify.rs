@@ -12,7 +12,6 @@ use crate::domain::RunStatus;
 use crate::error::Result;
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
-use sha2::Digest;
 
 /// Attempts per event before neuroflow stops trying (a dead webhook must not be
 /// hammered every tick for ever).
@@ -30,7 +29,7 @@ pub struct Event {
 }
 
 fn short_hash(text: &str) -> String {
-    format!("{:x}", sha2::Sha256::digest(text.as_bytes()))[..16].to_string()
+    super::provenance::sha256_text(text)[..16].to_string()
 }
 
 /// The events this tick's state holds.
