@@ -10,7 +10,17 @@ impl Store {
     /// Every registered session with its subject's label and code, and its stored
     /// identity issue.
     pub fn registered_identities(&mut self) -> Result<Vec<(Registered, Option<String>)>, DbError> {
-        let rows: Vec<(i64, String, String, String, String, Option<String>)> = sessions::table
+        self.identities(false)
+    }
+
+    /// The sessions whose identity is in question, with their stored issue (from
+    /// the partial index of disputed sessions).
+    pub fn disputed_sessions(&mut self) -> Result<Vec<(Registered, String)>, DbError> {
+        Ok(self.identities(true)?.into_iter().map(|(r, issue)| (r, issue.unwrap_or_default())).collect())
+    }
+
+    fn identities(&mut self, disputed_only: bool) -> Result<Vec<(Registered, Option<String>)>, DbError> {
+        let mut q = sessions::table
             .inner_join(subjects::table)
             .select((
                 sessions::id,
@@ -20,14 +30,34 @@ impl Store {
                 subjects::subject_code,
                 sessions::identity_issue,
             ))
-            .load(&mut self.conn)
-            .map_err(|e| DbError::query("list session identities", e))?;
+            .order(sessions::id.asc())
+            .into_boxed();
+        if disputed_only {
+            q = q.filter(sessions::identity_issue.is_not_null());
+        }
+        let rows: Vec<(i64, String, String, String, String, Option<String>)> =
+            q.load(&mut self.conn).map_err(|e| DbError::query("list session identities", e))?;
         Ok(rows
             .into_iter()
             .map(|(session_id, scan_id, session_label, participant, subject_code, issue)| {
                 (Registered { session_id, scan_id, session_label, participant, subject_code }, issue)
             })
             .collect())
+    }
+
+    /// Changes whenever a session is registered or written (its greatest id and
+    /// newest update; both indexed): identity checks rerun only after a change.
+    pub fn sessions_version(&mut self) -> Result<String, DbError> {
+        // Two statements: one max each is an index probe; both in one scan the index.
+        let id: Option<i64> = sessions::table
+            .select(diesel::dsl::max(sessions::id))
+            .first(&mut self.conn)
+            .map_err(|e| DbError::query("read sessions version", e))?;
+        let at: Option<chrono::NaiveDateTime> = sessions::table
+            .select(diesel::dsl::max(sessions::updated_at))
+            .first(&mut self.conn)
+            .map_err(|e| DbError::query("read sessions version", e))?;
+        Ok(format!("{}/{}", id.unwrap_or(0), at.map(|t| t.and_utc().timestamp_micros()).unwrap_or(0)))
     }
 
     /// Sets (or clears) a session's identity issue: the only place it is set. Audited.

@@ -64,6 +64,28 @@ impl Store {
             .map_err(|e| DbError::query("list incoming folders", e))
     }
 
+    /// The relative paths of the registered folders: what an idle re-scan compares
+    /// a listing with (one narrow read, no fingerprints, no stat).
+    pub fn registered_folder_paths(&mut self) -> Result<std::collections::HashSet<String>, DbError> {
+        let rows: Vec<String> = inf::table
+            .filter(inf::intake_state.eq(IntakeState::Registered.as_str()))
+            .select(inf::rel_path)
+            .load(&mut self.conn)
+            .map_err(|e| DbError::query("list registered folders", e))?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// The folders held from registration (waiting, unmapped, conflict, unreadable),
+    /// re-checked every tick.
+    pub fn held_folders(&mut self) -> Result<Vec<IncomingFolder>, DbError> {
+        inf::table
+            .filter(super::frontier::pred(super::frontier::HELD))
+            .order(inf::rel_path.asc())
+            .select(IncomingFolder::as_select())
+            .load(&mut self.conn)
+            .map_err(|e| DbError::query("list held folders", e))
+    }
+
     /// Records a folder that is held (waiting, unmapped, conflict, unreadable) with
     /// its fingerprint; the only place a held state is set. Audits state changes.
     pub fn hold_folder(

@@ -4,6 +4,7 @@
 mod audit;
 mod conn;
 mod enums;
+mod frontier;
 mod identity;
 mod intake;
 mod locks;
@@ -17,6 +18,7 @@ mod subjects;
 mod ticks;
 
 pub use conn::{Backend, DbConn, MigrationState, redact};
+pub use frontier::Frontier;
 pub use intake::Verdict;
 pub use models::*;
 pub use notifications::Delivery;
@@ -95,6 +97,9 @@ impl Store {
     /// Connects and applies any pending migrations (first use creates the schema).
     pub fn open(url: &str) -> Result<Store, DbError> {
         let mut store = Store::connect(url)?;
+        if tracing::enabled!(target: "neuroflow::sql", tracing::Level::TRACE) {
+            store.count_queries();
+        }
         let applied = store.migrate()?;
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied database migrations");
@@ -138,14 +143,17 @@ impl Store {
 
 impl Store {
     /// Counts the SQL statements this store runs from now on (tests and benchmarks:
-    /// a tick's query count must not grow with the number of finished units).
+    /// a tick's query count must not grow with the number of finished units). Every
+    /// statement is also logged at TRACE under target `neuroflow::sql`
+    /// (`RUST_LOG=neuroflow::sql=trace`: the queries docs/benchmarks.md explains).
     pub fn count_queries(&mut self) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
         use diesel::connection::{Connection, InstrumentationEvent};
         let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = n.clone();
         self.conn.set_instrumentation(move |e: InstrumentationEvent<'_>| {
-            if matches!(e, InstrumentationEvent::StartQuery { .. }) {
+            if let InstrumentationEvent::StartQuery { query, .. } = e {
                 counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tracing::trace!(target: "neuroflow::sql", "{query}");
             }
         });
         n

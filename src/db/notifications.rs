@@ -55,7 +55,7 @@ impl Store {
     }
 
     /// Folders held for a reason a person must fix (not registered, not still settling).
-    pub fn held_folders(&mut self) -> Result<Vec<IncomingFolder>, DbError> {
+    pub fn folders_needing_a_person(&mut self) -> Result<Vec<IncomingFolder>, DbError> {
         let quiet = [IntakeState::Registered.as_str(), IntakeState::Waiting.as_str()];
         f::table
             .filter(f::intake_state.ne_all(quiet))

@@ -20,13 +20,28 @@ pub struct Reread<'a> {
 impl Store {
     /// Registered folders whose session is invalid and not excluded, with the session.
     pub fn invalid_registered_folders(&mut self) -> Result<Vec<(IncomingFolder, Session)>, DbError> {
-        inf::table
-            .inner_join(sessions::table.on(inf::session_id.eq(sessions::id.nullable())))
-            .filter(inf::intake_state.eq(IntakeState::Registered.as_str()))
-            .filter(sessions::is_valid.eq(false).and(sessions::excluded.eq(false)))
-            .select((IncomingFolder::as_select(), Session::as_select()))
+        // Two statements: the invalid sessions from their partial index, then their
+        // folders by session id (a join lets the planner start from the folders).
+        let invalid: Vec<Session> = sessions::table
+            .filter(super::frontier::pred(super::frontier::INVALID))
+            .select(Session::as_select())
             .load(&mut self.conn)
-            .map_err(|e| DbError::query("list invalid registered folders", e))
+            .map_err(|e| DbError::query("list invalid sessions", e))?;
+        let mut out = vec![];
+        for chunk in invalid.chunks(500) {
+            let ids: Vec<Option<i64>> = chunk.iter().map(|s| Some(s.id)).collect();
+            let folders: Vec<IncomingFolder> = inf::table
+                .filter(inf::session_id.eq_any(ids).and(inf::intake_state.eq(IntakeState::Registered.as_str())))
+                .select(IncomingFolder::as_select())
+                .load(&mut self.conn)
+                .map_err(|e| DbError::query("list invalid registered folders", e))?;
+            for f in folders {
+                if let Some(s) = chunk.iter().find(|s| Some(s.id) == f.session_id) {
+                    out.push((f, s.clone()));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The registered folder behind a session.

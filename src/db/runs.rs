@@ -233,10 +233,9 @@ impl Store {
 
     /// Runs that have (or may have) a job in Slurm: what every tick tracks.
     pub fn live_runs(&mut self) -> Result<Vec<Run>, DbError> {
-        let live: Vec<&str> = RunStatus::ALL.iter().filter(|s| s.is_live()).map(|s| s.as_str()).collect();
-        // A live run is never superseded; saying so lets PostgreSQL use the partial index.
+        // The literal predicate of the partial index that holds only live runs.
         pr::table
-            .filter(pr::status.eq_any(live).and(pr::superseded.eq(false)))
+            .filter(super::frontier::pred(super::frontier::LIVE))
             .order(pr::id.asc())
             .select(Run::as_select())
             .load(&mut self.conn)

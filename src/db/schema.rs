@@ -8,6 +8,7 @@ diesel::table! {
         participant_label -> Text,
         subject_code -> Text,
         created_at -> Timestamp,
+        settled -> Bool,
     }
 }
 
@@ -141,6 +142,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    site_state (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
     workflow_runs (id) {
         id -> BigInt,
         started_at -> Timestamp,
@@ -181,6 +189,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     run_provenance,
     image_digests,
     notifications,
+    site_state,
     workflow_runs,
     audit_log,
 );

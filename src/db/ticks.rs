@@ -34,7 +34,7 @@ impl Store {
         self.conn
             .transaction(|c| {
                 let stale: Vec<i64> =
-                    wr::table.filter(wr::status.eq(WorkflowStatus::Running.as_str())).select(wr::id).load(c)?;
+                    wr::table.filter(super::frontier::pred(super::frontier::RUNNING_TICK)).select(wr::id).load(c)?;
                 for id in stale {
                     close(c, id, WorkflowStatus::Interrupted, "found unfinished by a later tick", None)?;
                 }

@@ -35,10 +35,38 @@ pub enum Origin {
     },
 }
 
+/// The mapping in use: its text, read each tick, and its table, parsed only when a
+/// tick needs it (a folder to register, or changed identity inputs).
 #[derive(Debug, Clone)]
 pub struct LoadedMapping {
-    pub table: MappingTable,
     pub origin: Origin,
+    /// SHA-256 of the table's text: what identity checks compare between ticks.
+    pub digest: String,
+    text: String,
+    columns: (String, String),
+    table: std::cell::OnceCell<MappingTable>,
+}
+
+impl LoadedMapping {
+    fn new(text: String, origin: Origin, cfg: &Mapping, table: Option<MappingTable>) -> LoadedMapping {
+        let digest = crate::workflow::provenance::sha256_text(&text);
+        let columns = (cfg.scan_id_column.clone(), cfg.subject_code_column.clone());
+        LoadedMapping { origin, digest, text, columns, table: table.map(std::cell::OnceCell::from).unwrap_or_default() }
+    }
+
+    /// The parsed table (parsed on first use).
+    pub fn table(&self) -> Result<&MappingTable, SourceError> {
+        if let Some(t) = self.table.get() {
+            return Ok(t);
+        }
+        let path = match &self.origin {
+            Origin::File(p) => p.clone(),
+            Origin::Fetched(u) | Origin::Cached { url: u, .. } => PathBuf::from(u),
+        };
+        let t = parse_csv(&self.text, &self.columns.0, &self.columns.1)
+            .map_err(|source| SourceError::Parse { path, source })?;
+        Ok(self.table.get_or_init(|| t))
+    }
 }
 
 /// Loads the mapping. `cache` is where the last good fetched copy lives;
@@ -47,8 +75,7 @@ pub fn load(cfg: &Mapping, cache: &Path, keep_copy: bool) -> Result<LoadedMappin
     let parse = |text: &str| parse_csv(text, &cfg.scan_id_column, &cfg.subject_code_column);
     if let Some(path) = &cfg.csv_file {
         let text = std::fs::read_to_string(path).map_err(|source| SourceError::Read { path: path.clone(), source })?;
-        let table = parse(&text).map_err(|source| SourceError::Parse { path: path.clone(), source })?;
-        return Ok(LoadedMapping { table, origin: Origin::File(path.clone()) });
+        return Ok(LoadedMapping::new(text, Origin::File(path.clone()), cfg, None));
     }
     let url = cfg.url.clone().unwrap_or_default();
     let fetched = fetch(&url, Duration::from_secs(cfg.fetch_timeout_seconds))
@@ -58,14 +85,14 @@ pub fn load(cfg: &Mapping, cache: &Path, keep_copy: bool) -> Result<LoadedMappin
             if keep_copy && let Err(e) = write_atomically(cache, &text) {
                 tracing::warn!(cache = %cache.display(), error = %e, "cannot keep a copy of the mapping table");
             }
-            Ok(LoadedMapping { table, origin: Origin::Fetched(url) })
+            Ok(LoadedMapping::new(text, Origin::Fetched(url), cfg, Some(table)))
         }
         Err(reason) => {
-            let cached = std::fs::read_to_string(cache).ok().and_then(|t| parse(&t).ok());
+            let cached = std::fs::read_to_string(cache).ok().and_then(|t| parse(&t).ok().map(|table| (t, table)));
             match cached {
-                Some(table) => {
+                Some((text, table)) => {
                     tracing::warn!(%url, %reason, cache = %cache.display(), "mapping table unreachable; using the last good copy");
-                    Ok(LoadedMapping { table, origin: Origin::Cached { url, reason } })
+                    Ok(LoadedMapping::new(text, Origin::Cached { url, reason }, cfg, Some(table)))
                 }
                 None => Err(SourceError::Unreachable { url, reason, cache: cache.to_path_buf() }),
             }

@@ -64,7 +64,7 @@ pub struct Policy {
 }
 
 /// Which units a command may plan for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub stage: Option<String>,
     pub subject: Option<i64>,
@@ -352,6 +352,24 @@ fn next_attempt(r: &RunView, refs: &[UpstreamRef], pol: &StagePolicy) -> Result<
             pol.max_attempts
         ))),
     }
+}
+
+/// The version of the planning rule: bump it when `decide` changes what a settled
+/// subject's rows mean, so that every subject is planned again once.
+pub const RULES_VERSION: u32 = 1;
+
+/// The subjects of `subjects` whose every outcome is Done or Waiting: nothing of
+/// theirs can change until one of their sessions or runs is written (the store
+/// reopens them then). Planned, in-flight, limited and needs-a-person units keep
+/// their subject open (a limit frees elsewhere; a person's problem is said every tick).
+pub fn settled_subjects(plan: &Plan, subjects: &[i64]) -> Vec<i64> {
+    let busy: std::collections::HashSet<i64> = plan
+        .outcomes
+        .iter()
+        .filter(|(_, _, o)| !matches!(o, Outcome::Done | Outcome::Waiting(_)))
+        .map(|(_, unit, _)| unit.0)
+        .collect();
+    subjects.iter().copied().filter(|s| !busy.contains(s)).collect()
 }
 
 /// Counts of outcomes per stage, for reports.

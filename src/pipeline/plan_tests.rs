@@ -323,3 +323,26 @@ fn an_invalid_session_needs_a_person_once() {
     let p = plan(&s, &open(), &Filter::default());
     assert!(!p.outcomes.iter().any(|(_, _, o)| matches!(o, Outcome::NeedsHuman(_))));
 }
+
+#[test]
+fn only_subjects_with_nothing_but_done_or_waiting_settle() {
+    use super::plan::settled_subjects;
+    let every = [
+        Outcome::Planned(0),
+        Outcome::Done,
+        Outcome::InFlight,
+        Outcome::Waiting("w".into()),
+        Outcome::Limited("l".into()),
+        Outcome::NeedsHuman("n".into()),
+    ];
+    for o in every {
+        let settles = matches!(o, Outcome::Done | Outcome::Waiting(_));
+        // Subject 1 has only this outcome; subject 2 only Done; subject 3 none at all.
+        let p = Plan {
+            runs: vec![],
+            outcomes: vec![("qsiprep", (1, None), o.clone()), ("qsiprep", (2, None), Outcome::Done)],
+        };
+        let expected: Vec<i64> = if settles { vec![1, 2, 3] } else { vec![2, 3] };
+        assert_eq!(settled_subjects(&p, &[1, 2, 3]), expected, "{o:?}");
+    }
+}

@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::db::{FolderObservation, IncomingFolder, NewSession, Store};
 use crate::discovery::identity;
 use crate::discovery::intake::{Owner, owner, stability};
+use crate::discovery::mapping::MappingTable;
 use crate::discovery::protocol::validate;
 use crate::discovery::scan::{Candidate, candidates, fingerprint, read_folder};
 use crate::discovery::source::{self, LoadedMapping, Origin};
@@ -41,69 +42,118 @@ pub struct HeldFolder {
 }
 
 /// Runs discovery. For a dry run, open the store with `Store::begin_dry_run` first:
-/// discovery writes as usual and nothing is kept.
+/// discovery writes as usual and nothing is kept. An idle re-scan is one listing
+/// compared with the registered paths; held folders are re-checked; the identity
+/// checks over every registered session run only when their inputs changed.
 pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDateTime) -> Result<DiscoverReport> {
     let dry_run = store.is_dry_run();
     let mapping = load_mapping(cfg, !dry_run)?;
     let pattern = cfg.discovery.path_pattern.as_deref().map(crate::config::validate_path_pattern).transpose();
     let pattern = pattern.map_err(|m| Error::Usage(format!("discovery.path_pattern: {m}")))?;
     let found = candidates(&cfg.paths.dicom_incoming, pattern.as_ref()).map_err(|e| Error::Usage(e.to_string()))?;
-    let known: HashMap<String, IncomingFolder> =
-        store.incoming_folders()?.into_iter().map(|f| (f.rel_path.clone(), f)).collect();
+    let held: HashMap<String, IncomingFolder> =
+        store.held_folders()?.into_iter().map(|f| (f.rel_path.clone(), f)).collect();
     let mut report = DiscoverReport { folders_seen: found.len(), dry_run, ..Default::default() };
     report.mapping = mapping.as_ref().map(|m| describe(&m.origin));
-    let mut labels_in_use = store.session_labels()?;
     let pad = cfg.mapping.as_ref().map_or(4, |m| m.pad_numeric_to);
-    let registered = store.registered_identities()?;
-    let regs: Vec<_> = registered.iter().map(|(r, _)| r.clone()).collect();
-    let claims = identity::claims(
-        mapping.as_ref().map(|m| &m.table),
-        found.iter().filter_map(|c| c.subject_hint.as_deref()),
-        &regs,
-        pad,
-    );
-    let todo: Vec<&Candidate> = found
-        .iter()
-        .filter(|c| known.get(&c.rel_path).is_none_or(|f| f.intake_state != IntakeState::Registered))
-        .collect();
+    // The listing's digest: when it is the one every folder of was registered or
+    // held last time, only the held folders are looked at (no read of the registered).
+    let listing = super::provenance::sha256_parts(found.iter().map(|c| c.rel_path.as_str()));
+    let todo: Vec<&Candidate> = if store.site_state(LISTING_KEY)?.as_deref() == Some(listing.as_str()) {
+        found.iter().filter(|c| held.contains_key(&c.rel_path)).collect()
+    } else {
+        let registered = store.registered_folder_paths()?;
+        found.iter().filter(|c| !registered.contains(&c.rel_path)).collect()
+    };
     report.already_registered = found.len() - todo.len();
-    let present: std::collections::HashSet<&str> = found.iter().map(|c| c.rel_path.as_str()).collect();
-    let vanished: Vec<IncomingFolder> = known
-        .values()
-        .filter(|f| f.intake_state != IntakeState::Registered && !present.contains(f.rel_path.as_str()))
-        .cloned()
-        .collect();
+    let present: std::collections::HashSet<&str> =
+        found.iter().map(|c| c.rel_path.as_str()).filter(|p| held.contains_key(*p)).collect();
+    let vanished: Vec<IncomingFolder> =
+        held.values().filter(|f| !present.contains(f.rel_path.as_str())).cloned().collect();
     if !vanished.is_empty() {
         tracing::info!(folders = vanished.len(), "forgetting held folders that no longer exist");
         store.drop_vanished_folders(&vanished)?;
     }
+    let hints: Vec<&str> = found.iter().filter_map(|c| c.subject_hint.as_deref()).collect();
+    let inputs = identity_inputs(mapping.as_ref(), pad, &hints, store)?;
+    let due = store.site_state(IDENTITY_KEY)?.as_deref() != Some(inputs.as_str());
+    // Codes claiming each label from the mapping and folder paths (registered
+    // subjects are looked up when a folder is about to register).
+    let table = if todo.is_empty() && !due { None } else { mapping.as_ref().map(table_of).transpose()? };
+    let claims = if todo.is_empty() && !due {
+        BTreeMap::new()
+    } else {
+        identity::claims(table, hints.iter().copied(), &[], pad)
+    };
     let progress = crate::progress::bar(todo.len() as u64, "discovering");
-    let ctx = Ctx { cfg, tick, now, mapping: mapping.as_ref(), claims: &claims };
+    let ctx = Ctx { cfg, tick, now, mapping: table, claims: &claims };
     for c in todo {
         progress.inc(1);
-        step(&ctx, store, c, known.get(&c.rel_path), &mut labels_in_use, &mut report)?;
+        step(&ctx, store, c, held.get(&c.rel_path), &mut report)?;
     }
     progress.finish_and_clear();
+    // Every folder listed is now registered or held.
+    store.set_site_state(LISTING_KEY, &listing)?;
     super::reread::reread_changed_invalid(cfg, store, tick, now, &mut report)?;
-    let found_issues = identity::issues(&regs, mapping.as_ref().map(|m| &m.table), &claims, pad);
+    if due {
+        check_identities(store, table, claims, pad, tick)?;
+    }
+    // This tick's own registrations and re-reads raise no identity issue (a
+    // colliding folder is held, never registered): the inputs now are the checked ones.
+    if due || report.registered_valid + report.registered_invalid + report.reread.len() > 0 {
+        let checked = identity_inputs(mapping.as_ref(), pad, &hints, store)?;
+        store.set_site_state(IDENTITY_KEY, &checked)?;
+    }
+    for (r, issue) in store.disputed_sessions()? {
+        tracing::warn!(subject = %r.participant, session = %r.session_label, "{issue}");
+        report.identity.push(format!("sub-{} ses-{}: {issue}", r.participant, r.session_label));
+    }
+    Ok(report)
+}
+
+const IDENTITY_KEY: &str = "identity_inputs";
+const LISTING_KEY: &str = "incoming_listing";
+
+/// What every registered session's identity issue depends on: the mapping, the
+/// label padding, the codes folder paths name and the registered sessions.
+fn identity_inputs(mapping: Option<&LoadedMapping>, pad: u8, hints: &[&str], store: &mut Store) -> Result<String> {
+    let head = format!("pad={pad}\nsessions={}", store.sessions_version()?);
+    let mut hints = hints.to_vec();
+    hints.sort_unstable();
+    hints.dedup();
+    let table = mapping.map_or("no mapping", |m| m.digest.as_str());
+    let parts = [head.as_str(), table].into_iter().chain(hints.into_iter().flat_map(|h| ["h", h]));
+    Ok(super::provenance::sha256_parts(parts))
+}
+
+/// Every registered session's identity issue, set where it changed.
+fn check_identities(
+    store: &mut Store,
+    mapping: Option<&MappingTable>,
+    mut claims: BTreeMap<String, std::collections::BTreeSet<String>>,
+    pad: u8,
+    tick: Option<i64>,
+) -> Result<()> {
+    let registered = store.registered_identities()?;
+    for (r, _) in &registered {
+        claims.entry(r.participant.clone()).or_default().insert(r.subject_code.clone());
+    }
+    let regs: Vec<_> = registered.iter().map(|(r, _)| r.clone()).collect();
+    let found_issues = identity::issues(&regs, mapping, &claims, pad);
     for (r, stored) in &registered {
         let issue = found_issues.get(&r.session_id).cloned().flatten();
         if &issue != stored {
             store.set_identity_issue(r.session_id, issue.as_deref(), tick)?;
         }
-        if let Some(i) = issue {
-            tracing::warn!(subject = %r.participant, session = %r.session_label, "{i}");
-            report.identity.push(format!("sub-{} ses-{}: {i}", r.participant, r.session_label));
-        }
     }
-    Ok(report)
+    Ok(())
 }
 
 struct Ctx<'a> {
     cfg: &'a Config,
     tick: Option<i64>,
     now: NaiveDateTime,
-    mapping: Option<&'a LoadedMapping>,
+    mapping: Option<&'a MappingTable>,
     /// Subject codes claiming each participant label.
     claims: &'a BTreeMap<String, std::collections::BTreeSet<String>>,
 }
@@ -116,6 +166,11 @@ pub(crate) fn load_mapping(cfg: &Config, keep_copy: bool) -> Result<Option<Loade
         Err(e) if e.is_transient() => Err(Error::Transient(e.to_string())),
         Err(e) => Err(Error::Usage(e.to_string())),
     }
+}
+
+/// The mapping's table, parsed now (a table that does not parse needs a person).
+pub(crate) fn table_of(m: &LoadedMapping) -> Result<&MappingTable> {
+    m.table().map_err(|e| Error::Usage(e.to_string()))
 }
 
 pub(crate) fn describe(o: &Origin) -> String {
@@ -132,7 +187,6 @@ fn step(
     store: &mut Store,
     c: &Candidate,
     known: Option<&IncomingFolder>,
-    labels_in_use: &mut BTreeMap<(String, String), String>,
     report: &mut DiscoverReport,
 ) -> Result<()> {
     let fp = fingerprint(&c.abs_path);
@@ -156,35 +210,43 @@ fn step(
         fingerprint_since: st.fingerprint_since,
         last_seen: ctx.now,
     };
-    let mut hold = |state: IntakeState, reason: String| -> Result<()> {
+    let hold = |store: &mut Store, report: &mut DiscoverReport, state: IntakeState, reason: String| -> Result<()> {
         store.hold_folder(&obs, state, &reason, ctx.tick)?;
         tracing::info!(folder = %c.rel_path, state = %state, %reason, "holding folder");
         report.held.push(HeldFolder { folder: c.rel_path.clone(), state, reason });
         Ok(())
     };
     if let Some(why) = &c.name_problem {
-        return hold(IntakeState::Unreadable, why.clone());
+        return hold(store, report, IntakeState::Unreadable, why.clone());
     }
     if !st.stable {
         let reason = format!(
             "changed {}s ago; waiting for {} quiet minutes",
             st.quiet_seconds, ctx.cfg.discovery.stability_minutes
         );
-        return hold(IntakeState::Waiting, reason);
+        return hold(store, report, IntakeState::Waiting, reason);
     }
     let pad = ctx.cfg.mapping.as_ref().map_or(4, |m| m.pad_numeric_to);
-    let (participant, session, code) = match owner(c, ctx.mapping.map(|m| &m.table), pad) {
-        Owner::Held { state, reason } => return hold(state, reason),
+    let (participant, session, code) = match owner(c, ctx.mapping, pad) {
+        Owner::Held { state, reason } => return hold(store, report, state, reason),
         Owner::Known { participant, session, subject_code } => (participant, session, subject_code),
     };
-    if let Some(why) = identity::collision(participant.as_str(), ctx.claims) {
-        return hold(IntakeState::Conflict, why);
+    let mut claims = ctx.claims.get(participant.as_str()).cloned().unwrap_or_default();
+    claims.insert(code.clone());
+    if let Some(s) = store.subject_by_label(participant.as_str())? {
+        claims.insert(s.subject_code);
     }
-    let key = (participant.as_str().to_string(), session.as_str().to_string());
-    if let Some(other) = labels_in_use.get(&key) {
-        let reason =
-            format!("{} {} is already registered from folder {other:?}", participant.entity(), session.entity());
-        return hold(IntakeState::Conflict, reason);
+    if let Some(why) = identity::collision(participant.as_str(), &BTreeMap::from([(participant.to_string(), claims)])) {
+        return hold(store, report, IntakeState::Conflict, why);
+    }
+    if let Some((other, _)) = store.session_by_labels(participant.as_str(), session.as_str())? {
+        let reason = format!(
+            "{} {} is already registered from folder {:?}",
+            participant.entity(),
+            session.entity(),
+            other.scan_id
+        );
+        return hold(store, report, IntakeState::Conflict, reason);
     }
     let read = read_folder(&c.abs_path, MAX_HEADER_BYTES);
     report.files_read += u64::try_from(fp.file_count).unwrap_or(0);
@@ -193,7 +255,7 @@ fn step(
         if let Some((f, why)) = read.unreadable.first() {
             reason.push_str(&format!("; {} unreadable, e.g. {f}: {why}", read.unreadable_count));
         }
-        return hold(IntakeState::Unreadable, reason);
+        return hold(store, report, IntakeState::Unreadable, reason);
     }
     let v = validate(&ctx.cfg.protocol, &read.series);
     let new = NewSession {
@@ -211,7 +273,6 @@ fn step(
         series_read_at: Some(ctx.now),
     };
     store.register_folder(&obs, (participant.as_str(), &code), &new, ctx.tick)?;
-    labels_in_use.insert(key, c.rel_path.clone());
     tracing::info!(folder = %c.rel_path, subject = %participant, session = %session, valid = v.is_valid,
         message = %v.message, "registered session");
     if v.is_valid {

@@ -102,10 +102,10 @@ fn paths(cfg: &Config) -> Vec<Check> {
 }
 
 fn mapping(cfg: &Config) -> Check {
-    match super::discover::load_mapping(cfg, false) {
-        Ok(Some(m)) => {
-            ok("mapping", format!("{} ScanIDs from {}", m.table.entries.len(), super::discover::describe(&m.origin)))
-        }
+    match super::discover::load_mapping(cfg, false)
+        .and_then(|m| m.map(|m| super::discover::table_of(&m).map(|t| (t.entries.len(), m.origin.clone()))).transpose())
+    {
+        Ok(Some((n, origin))) => ok("mapping", format!("{n} ScanIDs from {}", super::discover::describe(&origin))),
         Ok(None) => ok("mapping", "none configured (folders are named by their path pattern)"),
         Err(e) => fail("mapping", format!("{e}; fix mapping.csv_file or mapping.url")),
     }

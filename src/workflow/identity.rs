@@ -37,6 +37,17 @@ pub fn check_label_rules(cfg: &Config, store: &mut Store) -> Result<()> {
     )))
 }
 
+/// `check_label_rules` for a tick: every subject is read only when the padding
+/// differs from the one last found safe (subjects registered since used it).
+pub fn check_label_rules_if_changed(cfg: &Config, store: &mut Store) -> Result<()> {
+    let pad = pad(cfg).to_string();
+    if store.site_state("label_pad")?.as_deref() == Some(pad.as_str()) {
+        return Ok(());
+    }
+    check_label_rules(cfg, store)?;
+    Ok(store.set_site_state("label_pad", &pad)?)
+}
+
 /// Moves a session to the subject with code `code`: its runs leave the chain under
 /// the old subject (which is processed again without it), and it is planned anew
 /// under the new one. The caller holds the tick lock.

@@ -27,4 +27,6 @@ pub mod verify;
 pub mod withdraw;
 
 #[cfg(test)]
+mod frontier_tests;
+#[cfg(test)]
 mod tick_tests;

@@ -60,7 +60,7 @@ pub fn events(n: &Notify, store: &mut Store, report: &TickReport, now: NaiveDate
         }
     }
     let held_since = now - Duration::minutes((n.held_hours * 60.0) as i64);
-    for f in store.held_folders()?.into_iter().filter(|f| f.first_seen <= held_since) {
+    for f in store.folders_needing_a_person()?.into_iter().filter(|f| f.first_seen <= held_since) {
         let text = format!(
             "folder {} held ({}) since {} UTC: {}",
             f.rel_path,

@@ -70,6 +70,17 @@ pub fn sha256_text(text: &str) -> String {
     format!("{:x}", sha2::Sha256::digest(text.as_bytes()))
 }
 
+/// The SHA-256 of pieces of text, each followed by a newline (no joined copy; not
+/// the digest of the same text given whole).
+pub fn sha256_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut h = sha2::Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update(b"\n");
+    }
+    format!("{:x}", h.finalize())
+}
+
 fn tool_identity(cfg: &Config, store: &mut Store, stage: &str) -> Result<ToolIdentity> {
     let Some(pipe) = cfg.pipeline(stage) else { return Ok(ToolIdentity::default()) };
     let def = crate::stages::stage(stage);

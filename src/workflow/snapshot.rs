@@ -1,10 +1,11 @@
 //! Reading the store into the planner's snapshot, with the labels to render by.
 
 use crate::config::Config;
-use crate::db::{Run, Store};
+use crate::db::{Frontier, Run, Store};
 use crate::domain::{ParticipantLabel, SessionLabel};
 use crate::error::{Error, Result};
-use crate::pipeline::plan::{Policy, RunView, SessionView, Snapshot, StagePolicy};
+pub use crate::pipeline::plan::Snapshot;
+use crate::pipeline::plan::{Policy, RunView, SessionView, StagePolicy};
 use crate::pipeline::request::Request;
 use crate::stages::STAGES;
 use std::collections::HashMap;
@@ -51,22 +52,35 @@ pub fn run_view(r: &Run) -> RunView {
     }
 }
 
-/// Loads subjects, sessions and current runs.
+/// Loads every subject, session and current run (the views; planning reads
+/// `load_open`).
 pub fn load(store: &mut Store) -> Result<(Snapshot, Labels)> {
     load_with_runs(store).map(|(s, l, _)| (s, l))
 }
 
 /// As `load`, also returning the current runs' rows (for the views).
 pub fn load_with_runs(store: &mut Store) -> Result<(Snapshot, Labels, Vec<Run>)> {
+    let subjects = store.all_subjects()?;
+    let sessions = store.all_sessions()?.into_iter().map(|(s, _)| s).collect();
+    build(Frontier { subjects, sessions, runs: store.current_runs()? })
+}
+
+/// The open frontier (docs/ARCHITECTURE.md): the subjects that can still change,
+/// and `also` (the subject a command names), with their sessions and current runs.
+/// A settled subject has nothing to do and no live run, so live counts are whole.
+pub fn load_open(store: &mut Store, also: Option<i64>) -> Result<(Snapshot, Labels)> {
+    build(store.open_frontier(also)?).map(|(s, l, _)| (s, l))
+}
+
+fn build(f: Frontier) -> Result<(Snapshot, Labels, Vec<Run>)> {
     let mut snap = Snapshot::default();
     let mut labels = Labels::default();
-    for s in store.all_subjects()? {
+    for s in f.subjects {
         let label = s.participant_label.parse::<ParticipantLabel>().map_err(|e| Error::Usage(e.to_string()))?;
         snap.subjects.push(s.id);
         labels.subjects.insert(s.id, label);
     }
-    let runs = store.current_runs()?;
-    snap.current = runs.iter().map(run_view).collect();
+    snap.current = f.runs.iter().map(run_view).collect();
     // Sessions whose DICOM is still needed: no completed run of a stage that reads it.
     let converted: std::collections::HashSet<i64> = snap
         .current
@@ -75,7 +89,7 @@ pub fn load_with_runs(store: &mut Store) -> Result<(Snapshot, Labels, Vec<Run>)>
         .filter(|r| crate::stages::stage(&r.stage).is_some_and(|d| d.reads_dicom))
         .filter_map(|r| r.unit.1)
         .collect();
-    for (sess, _) in store.all_sessions()? {
+    for sess in f.sessions {
         let label = sess.session_label.parse::<SessionLabel>().map_err(|e| Error::Usage(e.to_string()))?;
         let eligible = sess.is_valid && !sess.excluded && sess.identity_issue.is_none();
         let dicom_missing =
@@ -84,7 +98,15 @@ pub fn load_with_runs(store: &mut Store) -> Result<(Snapshot, Labels, Vec<Run>)>
         snap.sessions.push(SessionView { id: sess.id, subject_id: sess.subject_id, eligible, dicom_missing, invalid });
         labels.sessions.insert(sess.id, (label, sess.dicom_path));
     }
-    Ok((snap, labels, runs))
+    Ok((snap, labels, f.runs))
+}
+
+/// What planning's verdict on a settled subject depends on besides its own rows:
+/// the enabled stages and the planning rule's version. When it changes, every
+/// subject is planned again once (`Store::reopen_all_unless`).
+pub fn policy_key(cfg: &Config) -> String {
+    let enabled: Vec<&str> = cfg.enabled().map(|(d, _)| d.name).collect();
+    format!("rules={};enabled={}", crate::pipeline::plan::RULES_VERSION, enabled.join(","))
 }
 
 /// The site policy from the configuration.

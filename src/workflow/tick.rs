@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::db::Store;
 use crate::domain::WorkflowStatus;
 use crate::error::{Error, ExitClass, Result, combine};
-use crate::pipeline::plan::{Filter, Outcome, Plan, plan, summary};
+use crate::pipeline::plan::{Filter, Outcome, Plan, plan, settled_subjects, summary};
 use crate::slurm::Scheduler;
 use crate::slurm::render::Templates;
 use serde::Serialize;
@@ -119,7 +119,7 @@ pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts
         // Stopped before planning: what already needed a person still does (and
         // wins over the transient error), read from the store alone.
         if report.plan.is_empty()
-            && let Ok((snap, labels)) = snapshot::load(store)
+            && let Ok((snap, labels)) = load_for(cfg, store, &opts.filter)
         {
             let planned = plan(&snap, &snapshot::policy(cfg), &opts.filter);
             report.person(needing_a_person(&planned, &labels));
@@ -196,7 +196,7 @@ async fn stages<S: Scheduler>(
     }
     super::stop::check("discovery")?;
     if !opts.no_discover {
-        super::identity::check_label_rules(cfg, store)?;
+        super::identity::check_label_rules_if_changed(cfg, store)?;
         let now = chrono::Utc::now().naive_utc();
         match discover(cfg, store, tick_id, now) {
             Ok(d) => {
@@ -212,9 +212,12 @@ async fn stages<S: Scheduler>(
         report.slurm_calls += super::cancel::restart_for_new_sessions(cfg, store, slurm).await?;
     }
     super::stop::check("planning")?;
-    let (snap, labels) = snapshot::load(store)?;
+    let (snap, labels) = load_for(cfg, store, &opts.filter)?;
     let planned: Plan = plan(&snap, &snapshot::policy(cfg), &opts.filter);
     report.plan = summary(&planned);
+    if opts.filter == Filter::default() {
+        store.settle_subjects(&settled_subjects(&planned, &snap.subjects))?;
+    }
     // Everything that waits for a person is said on every tick, not once.
     for line in needing_a_person(&planned, &labels) {
         tracing::warn!("{line}");
@@ -245,6 +248,22 @@ async fn stages<S: Scheduler>(
     report.submit = Some(sub);
     mark(store, "submit")?;
     Ok(())
+}
+
+/// What planning reads: the open frontier (docs/ARCHITECTURE.md), with the subject
+/// a command names; every unit when a command forces without naming one.
+fn load_for(cfg: &Config, store: &mut Store, filter: &Filter) -> Result<(snapshot::Snapshot, snapshot::Labels)> {
+    store.reopen_all_unless(&snapshot::policy_key(cfg))?;
+    let also = match (filter.subject, filter.session) {
+        (Some(s), _) => Some(s),
+        (None, Some(session)) => Some(store.session(session)?.subject_id),
+        (None, None) if filter.force => return snapshot::load(store),
+        (None, None) => None,
+    };
+    if also.is_none() && !store.any_open_subject()? {
+        return Ok(Default::default());
+    }
+    snapshot::load_open(store, also)
 }
 
 /// The planner's verdicts that need a person, one line each.

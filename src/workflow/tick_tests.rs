@@ -9,14 +9,14 @@ use crate::domain::{FailureCause, JobId, RunStatus};
 use crate::slurm::JobState;
 use crate::slurm::fake::FakeSlurm;
 
-struct Site {
-    dir: tempfile::TempDir,
-    cfg: Config,
-    store: Store,
-    slurm: FakeSlurm,
+pub(super) struct Site {
+    pub(super) dir: tempfile::TempDir,
+    pub(super) cfg: Config,
+    pub(super) store: Store,
+    pub(super) slurm: FakeSlurm,
 }
 
-fn site() -> Site {
+pub(super) fn site() -> Site {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().display();
     let tool = "runtime: native, command: 'true', resources: {cpus: 1, mem_gb: 1, time: 10}";
@@ -35,7 +35,7 @@ fn site() -> Site {
 
 impl Site {
     /// Registers session `ses` of participant `sub` (its DICOM folder exists).
-    fn session(&mut self, sub: &str, ses: &str) {
+    pub(super) fn session(&mut self, sub: &str, ses: &str) {
         let now = chrono::Utc::now().naive_utc();
         let dicom = self.dir.path().join("in").join(ses);
         std::fs::create_dir_all(&dicom).unwrap();
@@ -67,12 +67,12 @@ impl Site {
         self.store.register_folder(&obs, (sub, sub), &new, None).unwrap();
     }
 
-    async fn tick(&mut self) -> TickReport {
+    pub(super) async fn tick(&mut self) -> TickReport {
         let opts = TickOptions { no_discover: true, ..Default::default() };
         tick(&self.cfg, &mut self.store, &self.slurm, &opts).await.expect("tick")
     }
 
-    fn runs(&mut self) -> Vec<Run> {
+    pub(super) fn runs(&mut self) -> Vec<Run> {
         self.store.current_runs().unwrap()
     }
 
@@ -90,7 +90,7 @@ impl Site {
     }
 
     /// Writes what a successful run of `stage` leaves for `sub` `ses`.
-    fn outputs_for(&self, stage: &str, sub: &str, ses: &str) {
+    pub(super) fn outputs_for(&self, stage: &str, sub: &str, ses: &str) {
         let root = self.dir.path();
         let files: Vec<String> = match stage {
             "bids_conversion" => vec![
@@ -109,6 +109,32 @@ impl Site {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, "x").unwrap();
         }
+    }
+}
+
+impl Site {
+    /// Ticks until `total` current runs are all completed, writing the outputs of
+    /// the (participant, session) `units` first and finishing every queued job after
+    /// each tick.
+    pub(super) async fn complete(&mut self, units: &[(String, String)], total: usize) {
+        for (sub, ses) in units {
+            for stage in ["bids_conversion", "qsiprep", "qsirecon", "qsiparc"] {
+                self.outputs_for(stage, sub, ses);
+            }
+        }
+        // The stages' caps (max_concurrent) let the chains through a few at a time.
+        for _ in 0..20 {
+            self.tick().await;
+            for (id, job) in self.slurm.jobs() {
+                if job.in_queue {
+                    self.slurm.finish(id, JobState::Completed, 0);
+                }
+            }
+            if self.runs().len() == total && self.runs().iter().all(|r| r.status == RunStatus::Completed) {
+                return;
+            }
+        }
+        panic!("the chains did not finish: {:?}", self.runs().iter().map(|r| (&r.stage, r.status)).collect::<Vec<_>>());
     }
 }
 
@@ -280,25 +306,8 @@ async fn idle_tick_queries(k: usize) -> usize {
         csv.push_str(&format!("S{i},{i:04}\n"));
     }
     std::fs::write(s.dir.path().join("m.csv"), csv).unwrap();
-    for i in 1..=k {
-        for stage in ["bids_conversion", "qsiprep", "qsirecon", "qsiparc"] {
-            s.outputs_for(stage, &format!("{i:04}"), &format!("S{i}"));
-        }
-    }
-    // The stages' caps (max_concurrent) let the chains through a few at a time.
-    for _ in 0..20 {
-        s.tick().await;
-        for (id, job) in s.slurm.jobs() {
-            if job.in_queue {
-                s.slurm.finish(id, JobState::Completed, 0);
-            }
-        }
-        if s.runs().len() == 4 * k && s.runs().iter().all(|r| r.status == RunStatus::Completed) {
-            break;
-        }
-    }
-    let runs = s.runs();
-    assert!(runs.iter().all(|r| r.status == RunStatus::Completed) && runs.len() == 4 * k, "every chain finished");
+    let units: Vec<(String, String)> = (1..=k).map(|i| (format!("{i:04}"), format!("S{i}"))).collect();
+    s.complete(&units, 4 * k).await;
     let n = s.store.count_queries();
     s.slurm.clear_calls();
     let report = tick(&s.cfg, &mut s.store, &s.slurm, &TickOptions::default()).await.expect("tick");

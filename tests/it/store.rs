@@ -22,6 +22,7 @@ both_backends!(
     held_folders_keep_their_fingerprint_and_reason,
     a_corrupt_status_is_one_clear_error,
     admin_views_answer_plain_sql,
+    a_write_to_a_settled_subjects_rows_reopens_it,
 );
 
 fn open(db: &TestDb) -> Store {
@@ -369,4 +370,40 @@ fn admin_views_answer_plain_sql(db: TestDb) {
     assert_eq!(store.cached_digest("/images/qsirecon.sif", v).unwrap(), Some("a".repeat(64)));
     let touched = neuroflow::db::FileVersion { mtime_ns: 100, ..v };
     assert_eq!(store.cached_digest("/images/qsirecon.sif", touched).unwrap(), None);
+}
+
+/// The triggers of the open frontier (migration 2026-12-02-000006), on both backends:
+/// inserting or updating a session or run of a settled subject reopens it, and a
+/// session moved between subjects reopens both.
+fn a_write_to_a_settled_subjects_rows_reopens_it(db: TestDb) {
+    let mut store = open(&db);
+    let (a, sa) = session(&mut store, "0001", "A1");
+    let (b, _) = session(&mut store, "0002", "B1");
+    let open_ids =
+        |store: &mut Store| -> Vec<i64> { store.open_frontier(None).unwrap().subjects.iter().map(|s| s.id).collect() };
+    assert_eq!(open_ids(&mut store), vec![a, b], "new subjects are open");
+    let settle = |store: &mut Store| {
+        store.settle_subjects(&[a, b]).unwrap();
+        assert!(!store.any_open_subject().unwrap());
+    };
+    settle(&mut store);
+    let run = store.record_planned_run(&new_run(a, Some(sa), "bids_conversion", "t1")).unwrap();
+    assert_eq!(open_ids(&mut store), vec![a], "a run inserted");
+    settle(&mut store);
+    store.record_submission(run.id, &SubmittedJob::new(4242, "/l/x.out", "/l/x.err")).unwrap();
+    assert_eq!(open_ids(&mut store), vec![a], "a run updated");
+    settle(&mut store);
+    store.set_excluded(sa, Some("motion")).unwrap();
+    assert_eq!(open_ids(&mut store), vec![a], "a session updated");
+    settle(&mut store);
+    session(&mut store, "0002", "B2");
+    assert_eq!(open_ids(&mut store), vec![b], "a session inserted");
+    settle(&mut store);
+    store.reassign_session(sa, b, "test").unwrap();
+    assert_eq!(open_ids(&mut store), vec![a, b], "a session moved reopens both subjects");
+    settle(&mut store);
+    assert_eq!(store.open_frontier(Some(b)).unwrap().sessions.len(), 3, "a named subject is read even if settled");
+    assert!(store.reopen_all_unless("policy-1").unwrap());
+    assert!(!store.reopen_all_unless("policy-1").unwrap(), "the same policy reopens nothing");
+    assert_eq!(open_ids(&mut store), vec![a, b]);
 }

@@ -1,0 +1,13 @@
+DROP TRIGGER runs_reopen ON pipeline_runs;
+DROP TRIGGER sessions_reopen ON sessions;
+DROP FUNCTION nf_reopen_subject();
+DROP INDEX workflow_runs_running;
+DROP INDEX pipeline_runs_live;
+DROP INDEX incoming_folders_held;
+DROP INDEX incoming_folders_session;
+DROP INDEX sessions_updated;
+DROP INDEX sessions_invalid;
+DROP INDEX sessions_disputed;
+DROP TABLE site_state;
+DROP INDEX subjects_open;
+ALTER TABLE subjects DROP COLUMN settled;
