@@ -13,10 +13,14 @@
 # explicit ids so relations line up: subject s, session (s-1)*N+v.
 #   bench/make-store.sh /tmp/big 10000 3                       # SQLite
 #   bench/make-store.sh /tmp/bigpg 10000 3 postgres://u@h/db  # PostgreSQL
+# FRESH=K leaves the last K subjects registered but unprocessed (no runs): the next
+# tick plans and renders their whole chain (`workflow run --dry-run` times that).
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 DIR SUBJECTS SESSIONS_PER_SUBJECT [DATABASE_URL]" >&2; exit 1; }
-DIR=$1 S=$2 N=$3 URL=${4:-}
+DIR=$1 S=$2 N=$3 URL=${4:-} FRESH=${FRESH:-0}
 [[ $S =~ ^[1-9][0-9]*$ && $N =~ ^[1-9][0-9]*$ ]] || { echo "SUBJECTS and SESSIONS_PER_SUBJECT are positive integers" >&2; exit 1; }
+[[ $FRESH =~ ^[0-9]+$ && $FRESH -le $S ]] || { echo "FRESH is a number of subjects, at most SUBJECTS" >&2; exit 1; }
+DONE=$((S - FRESH))
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NF=${NEUROFLOW_BIN:-$HERE/target/release/neuroflow}
 [ -x "$NF" ] || { echo "build neuroflow first (cargo build --release) or set NEUROFLOW_BIN" >&2; exit 1; }
@@ -31,17 +35,19 @@ paths: {dicom_incoming: incoming, bids_root: bids, derivatives: derivatives, wor
 database: {url: '$URL'}
 mapping: {csv_file: mapping.csv, pad_numeric_to: 5}
 discovery: {stability_minutes: 0}
+slurm: {max_live_jobs: 1000000}
 protocol: {required_scans: [{name: T1w, series_description_pattern: t1}]}
 containers: {fs_license: license.txt, templateflow_home: templateflow}
 pipelines:
-  bids_conversion: {runtime: native, resources: {cpus: 1, mem_gb: 1, time: 10}}
-  qsiprep: {runtime: native, resources: {cpus: 1, mem_gb: 1, time: 10}, options: {output_resolution: 2}}
-  qsirecon: {runtime: native, resources: {cpus: 1, mem_gb: 1, time: 10}, options: {recon_spec: dsi_studio_gqi}}
-  qsiparc: {runtime: native, resources: {cpus: 1, mem_gb: 1, time: 10}}
+  bids_conversion: {runtime: native, max_concurrent: 1000000, resources: {cpus: 1, mem_gb: 1, time: 10}}
+  qsiprep: {runtime: native, max_concurrent: 1000000, resources: {cpus: 1, mem_gb: 1, time: 10}, options: {output_resolution: 2}}
+  qsirecon: {runtime: native, max_concurrent: 1000000, resources: {cpus: 1, mem_gb: 1, time: 10}, options: {recon_spec: dsi_studio_gqi}}
+  qsiparc: {runtime: native, max_concurrent: 1000000, resources: {cpus: 1, mem_gb: 1, time: 10}}
 EOF
 # Folders and the mapping: ScanID S<subject>V<visit> -> SubjectCode <subject>.
 awk -v s="$S" -v n="$N" 'BEGIN { print "ScanID,SubjectCode"; for (i = 1; i <= s; i++) for (v = 1; v <= n; v++) printf "S%05dV%d,%d\n", i, v, i }' > "$DIR/mapping.csv"
-tail -n +2 "$DIR/mapping.csv" | cut -d, -f1 | (cd "$DIR/incoming" && xargs mkdir -p)
+folders() { tail -n +2 "$DIR/mapping.csv" | cut -d, -f1 | "$@" | (cd "$DIR/incoming" && xargs -r mkdir -p); }
+folders head -n $((DONE * N))
 NEUROFLOW_CONFIG="$DIR/neuroflow.yaml" RUST_LOG=warn "$NF" db migrate >/dev/null
 
 case $URL in
@@ -61,19 +67,24 @@ run_vals() { # id stage level subject session covered upstream
   echo "$1, 'bench-' || $(txt "$1"), '$2', '$3', $4, $5, 1, 'completed', 'bench', $6, $7, 1000000 + $1,
     'nf-$2', '', '', '', 1, 1024, 0, 10, 'COMPLETED', 0, 0, 60, 512000, 50, $TS, $TS, $TS, $TS, $TS"
 }
-SQL=$(cat <<EOF
-BEGIN;
+units() { # FIRST LAST: subjects FIRST..LAST with their sessions and registered folders
+  cat <<EOF
 INSERT INTO subjects (id, participant_label, subject_code, created_at)
-  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $S)
+  WITH RECURSIVE n(i) AS (SELECT $1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
   SELECT i, $(pad i 5), $(txt i), $TS FROM n;
 INSERT INTO sessions (id, subject_id, session_label, scan_id, dicom_path, is_valid, series_json, scans_found,
     validation_message, discovered_at, updated_at, series_read_at)
-  WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $SN - 1)
+  WITH RECURSIVE n(i) AS (SELECT ($1 - 1) * $N UNION ALL SELECT i + 1 FROM n WHERE i < $2 * $N - 1)
   SELECT i + 1, i / $N + 1, 'V' || $(txt "i % $N + 1"), 'S' || $(pad "i / $N + 1" 5) || 'V' || $(txt "i % $N + 1"),
     '$DIR/incoming/S' || $(pad "i / $N + 1" 5) || 'V' || $(txt "i % $N + 1"), $TRUE, '[]', '{}', '', $TS, $TS, $TS FROM n;
 INSERT INTO incoming_folders (id, rel_path, scan_id, intake_state, reason, file_count, total_bytes, newest_mtime,
     fingerprint_since, first_seen, last_seen, session_id)
-  SELECT id, scan_id, scan_id, 'registered', '', 100, 1, $TS, $TS, $TS, $TS, id FROM sessions;
+  SELECT id, scan_id, scan_id, 'registered', '', 100, 1, $TS, $TS, $TS, $TS, id FROM sessions WHERE subject_id >= $1;
+EOF
+}
+SQL=$(cat <<EOF
+BEGIN;
+$( ((DONE > 0)) && units 1 "$DONE" )
 INSERT INTO pipeline_runs ($run_cols)
   SELECT $(run_vals id bids_conversion session subject_id id "''" "''") FROM sessions;
 INSERT INTO pipeline_runs ($run_cols)
@@ -85,18 +96,28 @@ INSERT INTO pipeline_runs ($run_cols)
 COMMIT;
 EOF
 )
-case $URL in
-  postgres*)
-    printf '%s\n' "$SQL" | psql -q -v ON_ERROR_STOP=1 "$URL" >/dev/null
-    for t in subjects sessions incoming_folders pipeline_runs; do
-      psql -q -v ON_ERROR_STOP=1 "$URL" -c "SELECT setval(pg_get_serial_sequence('$t', 'id'), (SELECT max(id) FROM $t))" >/dev/null
-    done
-    psql -q "$URL" -c "ANALYZE" >/dev/null ;;
-  *)
-    command -v sqlite3 >/dev/null || { echo "sqlite3 is needed (apt-get install sqlite3)" >&2; exit 1; }
-    printf '%s\nANALYZE;\n' "$SQL" | sqlite3 -bail "$DIR/work/neuroflow.db" ;;
-esac
-runs=$((S * (3 * N + 1)))
+run_sql() {
+  case $URL in
+    postgres*)
+      printf '%s\n' "$1" | psql -q -v ON_ERROR_STOP=1 "$URL" >/dev/null
+      for t in subjects sessions incoming_folders pipeline_runs; do
+        psql -q -v ON_ERROR_STOP=1 "$URL" -c "SELECT setval(pg_get_serial_sequence('$t', 'id'), (SELECT max(id) FROM $t))" >/dev/null
+      done
+      psql -q "$URL" -c "ANALYZE" >/dev/null ;;
+    *)
+      command -v sqlite3 >/dev/null || { echo "sqlite3 is needed (apt-get install sqlite3)" >&2; exit 1; }
+      printf '%s\nANALYZE;\n' "$1" | sqlite3 -bail "$DIR/work/neuroflow.db" ;;
+  esac
+}
+run_sql "$SQL"
+# One idle tick leaves the store as neuroflow keeps it (finished subjects settled);
+# then the FRESH subjects arrive: registered, not yet processed.
+NEUROFLOW_CONFIG="$DIR/neuroflow.yaml" RUST_LOG=error "$NF" workflow run >/dev/null
+if ((FRESH > 0)); then
+  folders tail -n +$((DONE * N + 1))
+  run_sql "BEGIN; $(units $((DONE + 1)) "$S") COMMIT;"
+fi
+runs=$((DONE * (3 * N + 1)))
 printf 'make-store: %s subjects x %s sessions, %s completed runs in %s (%s) in %.1f s\n' \
   "$S" "$N" "$runs" "$DIR" "${URL%%:*}" "$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')"
 echo "idle tick: neuroflow --config $DIR/neuroflow.yaml workflow run"

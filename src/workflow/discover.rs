@@ -6,7 +6,7 @@ use crate::discovery::identity;
 use crate::discovery::intake::{Owner, owner, stability};
 use crate::discovery::mapping::MappingTable;
 use crate::discovery::protocol::validate;
-use crate::discovery::scan::{Candidate, candidates, fingerprint, read_folder};
+use crate::discovery::scan::{Candidate, fingerprint, read_folder};
 use crate::discovery::source::{self, LoadedMapping, Origin};
 use crate::domain::IntakeState;
 use crate::error::{Error, Result};
@@ -50,29 +50,29 @@ pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDa
     let mapping = load_mapping(cfg, !dry_run)?;
     let pattern = cfg.discovery.path_pattern.as_deref().map(crate::config::validate_path_pattern).transpose();
     let pattern = pattern.map_err(|m| Error::Usage(format!("discovery.path_pattern: {m}")))?;
-    let found = candidates(&cfg.paths.dicom_incoming, pattern.as_ref()).map_err(|e| Error::Usage(e.to_string()))?;
     let held: HashMap<String, IncomingFolder> =
         store.held_folders()?.into_iter().map(|f| (f.rel_path.clone(), f)).collect();
-    let mut report = DiscoverReport { folders_seen: found.len(), dry_run, ..Default::default() };
+    let mut scan = super::listing::scan(&cfg.paths.dicom_incoming, store, pattern.as_ref(), &held)?;
+    let found = std::mem::take(&mut scan.found);
+    let mut report = DiscoverReport { folders_seen: scan.seen, dry_run, ..Default::default() };
     report.mapping = mapping.as_ref().map(|m| describe(&m.origin));
     let pad = cfg.mapping.as_ref().map_or(4, |m| m.pad_numeric_to);
-    // The listing's digest: when it is the one every folder of was registered or
-    // held last time, only the held folders are looked at (no read of the registered).
-    let listing = super::provenance::sha256_parts(found.iter().map(|c| c.rel_path.as_str()));
-    let todo: Vec<&Candidate> = if store.site_state(LISTING_KEY)?.as_deref() == Some(listing.as_str()) {
+    let todo: Vec<&Candidate> = if scan.unchanged {
         found.iter().filter(|c| held.contains_key(&c.rel_path)).collect()
     } else {
         let registered = store.registered_folder_paths()?;
         found.iter().filter(|c| !registered.contains(&c.rel_path)).collect()
     };
-    report.already_registered = found.len() - todo.len();
-    let present: std::collections::HashSet<&str> =
-        found.iter().map(|c| c.rel_path.as_str()).filter(|p| held.contains_key(*p)).collect();
-    let vanished: Vec<IncomingFolder> =
-        held.values().filter(|f| !present.contains(f.rel_path.as_str())).cloned().collect();
-    if !vanished.is_empty() {
-        tracing::info!(folders = vanished.len(), "forgetting held folders that no longer exist");
-        store.drop_vanished_folders(&vanished)?;
+    report.already_registered = scan.seen - todo.len();
+    if scan.listed {
+        let present: std::collections::HashSet<&str> =
+            found.iter().map(|c| c.rel_path.as_str()).filter(|p| held.contains_key(*p)).collect();
+        let vanished: Vec<IncomingFolder> =
+            held.values().filter(|f| !present.contains(f.rel_path.as_str())).cloned().collect();
+        if !vanished.is_empty() {
+            tracing::info!(folders = vanished.len(), "forgetting held folders that no longer exist");
+            store.drop_vanished_folders(&vanished)?;
+        }
     }
     let hints: Vec<&str> = found.iter().filter_map(|c| c.subject_hint.as_deref()).collect();
     let inputs = identity_inputs(mapping.as_ref(), pad, &hints, store)?;
@@ -93,7 +93,7 @@ pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDa
     }
     progress.finish_and_clear();
     // Every folder listed is now registered or held.
-    store.set_site_state(LISTING_KEY, &listing)?;
+    super::listing::remember(store, &scan)?;
     super::reread::reread_changed_invalid(cfg, store, tick, now, &mut report)?;
     if due {
         check_identities(store, table, claims, pad, tick)?;
@@ -112,7 +112,6 @@ pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDa
 }
 
 const IDENTITY_KEY: &str = "identity_inputs";
-const LISTING_KEY: &str = "incoming_listing";
 
 /// What every registered session's identity issue depends on: the mapping, the
 /// label padding, the codes folder paths name and the registered sessions.

@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod efficiency;
 pub mod explain;
 pub mod identity;
+pub mod listing;
 pub mod lock;
 pub mod notify;
 pub mod orphans;
