@@ -46,8 +46,11 @@ pipelines:
 EOF
 # Folders and the mapping: ScanID S<subject>V<visit> -> SubjectCode <subject>.
 awk -v s="$S" -v n="$N" 'BEGIN { print "ScanID,SubjectCode"; for (i = 1; i <= s; i++) for (v = 1; v <= n; v++) printf "S%05dV%d,%d\n", i, v, i }' > "$DIR/mapping.csv"
-folders() { tail -n +2 "$DIR/mapping.csv" | cut -d, -f1 | "$@" | (cd "$DIR/incoming" && xargs -r mkdir -p); }
-folders head -n $((DONE * N))
+folders() { # FIRST LAST: the folders of sessions FIRST..LAST (1-based, mapping order)
+  awk -F, -v a="$1" -v b="$2" 'NR > 1 && NR - 1 >= a && NR - 1 <= b { print $1 }' "$DIR/mapping.csv" |
+    (cd "$DIR/incoming" && xargs -r mkdir -p)
+}
+folders 1 $((DONE * N))
 NEUROFLOW_CONFIG="$DIR/neuroflow.yaml" RUST_LOG=warn "$NF" db migrate >/dev/null
 
 case $URL in
@@ -114,7 +117,7 @@ run_sql "$SQL"
 # then the FRESH subjects arrive: registered, not yet processed.
 NEUROFLOW_CONFIG="$DIR/neuroflow.yaml" RUST_LOG=error "$NF" workflow run >/dev/null
 if ((FRESH > 0)); then
-  folders tail -n +$((DONE * N + 1))
+  folders $((DONE * N + 1)) $((S * N))
   run_sql "BEGIN; $(units $((DONE + 1)) "$S") COMMIT;"
 fi
 runs=$((DONE * (3 * N + 1)))

@@ -4,7 +4,8 @@
 # names an empty-able database, e.g. postgres://postgres@localhost/nf_bench) and times
 # the release binary: idle ticks at 1,000 and 30,000 sessions, a discovery re-scan of
 # 30,000 registered folders, and a dry-run tick that plans and renders the chain of
-# 1,000 new sessions. Needs `cargo build --release` first.
+# 1,000 new sessions (sbatch excluded). bench/submit-bench.sh and track-bench.sh
+# measure submitting and tracking on the local Slurm. Needs `cargo build --release` first.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 W=${1:-/tmp/nf-tick-bench}
@@ -31,5 +32,7 @@ for subjects in 334 10000; do
 done
 row "discovery re-scan, 30,000 registered folders (\`discover\`, whole process)" "$(M 7 "$NF" --config "$W/sq10000/neuroflow.yaml" discover)"
 rm -rf "$W/fresh" && FRESH=334 bash "$HERE/bench/make-store.sh" "$W/fresh" 10000 3 >/dev/null
-row "plan + render the chain of 1,002 new sessions (\`workflow run --dry-run\`, 30,000-session store)" \
+# As after the discovery that registered them (a tick discovers, then plans).
+"$NF" --config "$W/fresh/neuroflow.yaml" discover >/dev/null 2>&1
+row "plan + render the chain of 1,002 new sessions, 3,340 scripts (\`workflow run --dry-run\`, 30,000-session store)" \
   "$(M 3 "$NF" --config "$W/fresh/neuroflow.yaml" workflow run --dry-run)"

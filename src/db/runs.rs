@@ -242,6 +242,18 @@ impl Store {
             .map_err(|e| DbError::query("list live runs", e))
     }
 
+    /// The live runs of these stages (the partial index of live runs, filtered in SQL:
+    /// asking about a few stages does not deserialize every live run).
+    pub fn live_runs_of_stages(&mut self, stages: &[&str]) -> Result<Vec<Run>, DbError> {
+        pr::table
+            .filter(super::frontier::pred(super::frontier::LIVE))
+            .filter(pr::stage.eq_any(stages))
+            .order(pr::id.asc())
+            .select(Run::as_select())
+            .load(&mut self.conn)
+            .map_err(|e| DbError::query("list live runs of stages", e))
+    }
+
     /// The current (non-superseded) run of every stage and unit: planning's input.
     pub fn current_runs(&mut self) -> Result<Vec<Run>, DbError> {
         pr::table

@@ -74,6 +74,20 @@ impl Store {
             .map_err(|e| DbError::query("list sessions of subject", e))
     }
 
+    /// The sessions of these subjects (by subject id, indexed; 500 subjects a statement).
+    pub fn sessions_of_subjects(&mut self, ids: &[i64]) -> Result<Vec<Session>, DbError> {
+        let mut out = vec![];
+        for chunk in ids.chunks(500) {
+            let q = sessions::table.filter(sessions::subject_id.eq_any(chunk)).order(sessions::session_label.asc());
+            out.extend(
+                q.select(Session::as_select())
+                    .load(&mut self.conn)
+                    .map_err(|e| DbError::query("list sessions of subjects", e))?,
+            );
+        }
+        Ok(out)
+    }
+
     pub fn all_sessions(&mut self) -> Result<Vec<(Session, Subject)>, DbError> {
         sessions::table
             .inner_join(subjects::table)

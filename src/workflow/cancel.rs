@@ -41,8 +41,8 @@ pub fn live_runs_of(
 /// scancel for them and their downstream. Returns the Slurm calls made.
 pub async fn disabled_stages<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, cancel: bool) -> Result<u32> {
     let enabled: Vec<&str> = cfg.enabled().map(|(d, _)| d.name).collect();
-    let live: Vec<crate::db::Run> =
-        store.live_runs()?.into_iter().filter(|r| !enabled.contains(&r.stage.as_str())).collect();
+    let disabled: Vec<&str> = crate::stages::STAGES.iter().map(|d| d.name).filter(|s| !enabled.contains(s)).collect();
+    let live = if disabled.is_empty() { vec![] } else { store.live_runs_of_stages(&disabled)? };
     if live.is_empty() {
         return Ok(0);
     }
@@ -63,19 +63,27 @@ pub async fn disabled_stages<S: Scheduler>(cfg: &Config, store: &mut Store, slur
 /// (`restart_on_new_session`): cancelled with their downstream in one scancel, so
 /// this tick's planning starts them over with every session. Returns Slurm calls.
 pub async fn restart_for_new_sessions<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S) -> Result<u32> {
+    let stages: Vec<&str> = cfg
+        .enabled()
+        .filter(|(d, p)| d.level == crate::domain::Level::Subject && p.restart_on_new_session)
+        .map(|(d, _)| d.name)
+        .collect();
+    let live = if stages.is_empty() { vec![] } else { store.live_runs_of_stages(&stages)? };
+    let subjects: Vec<i64> = live.iter().map(|r| r.subject_id).collect();
+    let sessions = if live.is_empty() { vec![] } else { store.sessions_of_subjects(&subjects)? };
+    let mut by_subject: std::collections::HashMap<i64, Vec<&crate::db::Session>> = Default::default();
+    for s in &sessions {
+        by_subject.entry(s.subject_id).or_default().push(s);
+    }
     let mut stale = vec![];
-    for r in store.live_runs()? {
-        let Some(def) = crate::stages::stage(&r.stage) else { continue };
-        let restart = cfg.pipeline(def.name).is_some_and(|p| p.restart_on_new_session);
-        if def.level != crate::domain::Level::Subject || !restart {
-            continue;
-        }
+    for r in live {
         let covered = r.covered_sessions();
-        let new: Vec<String> = store
-            .sessions_of_subject(r.subject_id)?
+        let new: Vec<String> = by_subject
+            .get(&r.subject_id)
             .into_iter()
+            .flatten()
             .filter(|s| s.is_valid && !s.excluded && s.identity_issue.is_none() && !covered.contains(&s.id))
-            .map(|s| s.session_label)
+            .map(|s| s.session_label.clone())
             .collect();
         if !new.is_empty() {
             stale.push((r, new));
