@@ -8,17 +8,10 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JOBS=${1:-1000} W=${2:-/tmp/nf-submit-bench}
-NF=${NEUROFLOW_BIN:-$HERE/target/release/neuroflow}
-[ -x "$NF" ] || { echo "build neuroflow first (cargo build --release)" >&2; exit 1; }
-export NEUROFLOW_BIN=$NF PATH="/opt/neuroflow-venv/bin:$PATH"
-subjects=$(( (JOBS + 2) / 3 ))
-rm -rf "$W" && FRESH=$subjects bash "$HERE/bench/make-store.sh" "$W" "$subjects" 3 >/dev/null
-# Only BIDS conversion: one job per session, no chain.
-sed -i -E 's/^  (qsiprep|qsirecon|qsiparc): \{/  \1: {enabled: false, /' "$W/neuroflow.yaml"
-ids=()
-cancel() { ((${#ids[@]} == 0)) || printf '%s\n' "${ids[@]}" | xargs -n 500 scancel; ids=(); }
 # shellcheck source=bench/hold.sh
 . "$HERE/bench/hold.sh"
+ids=()
+cancel() { ((${#ids[@]} == 0)) || printf '%s\n' "${ids[@]}" | xargs -n 500 scancel; ids=(); }
 trap 'cancel; release_hold' EXIT
 t0=$EPOCHREALTIME
 "$NF" --config "$W/neuroflow.yaml" workflow run --format json > "$W/tick.json" 2>"$W/tick.log"

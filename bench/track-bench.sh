@@ -7,16 +7,10 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JOBS=${1:-2000} W=${2:-/tmp/nf-track-bench}
-NF=${NEUROFLOW_BIN:-$HERE/target/release/neuroflow}
-[ -x "$NF" ] || { echo "build neuroflow first (cargo build --release)" >&2; exit 1; }
-export NEUROFLOW_BIN=$NF PATH="/opt/neuroflow-venv/bin:$PATH"
-subjects=$(( (JOBS + 2) / 3 ))
-rm -rf "$W" && FRESH=$subjects bash "$HERE/bench/make-store.sh" "$W" "$subjects" 3 >/dev/null
-sed -i -E 's/^  (qsiprep|qsirecon|qsiparc): \{/  \1: {enabled: false, /' "$W/neuroflow.yaml"
-db=$W/work/neuroflow.db
-cancel() { sqlite3 "$db" "SELECT slurm_job_id FROM pipeline_runs WHERE slurm_job_id IS NOT NULL" | xargs -r -n 500 scancel; }
 # shellcheck source=bench/hold.sh
 . "$HERE/bench/hold.sh"
+db=$W/work/neuroflow.db
+cancel() { sqlite3 "$db" "SELECT slurm_job_id FROM pipeline_runs WHERE slurm_job_id IS NOT NULL" | xargs -r -n 500 scancel; }
 trap 'cancel; release_hold' EXIT
 "$NF" --config "$W/neuroflow.yaml" workflow run >/dev/null 2>&1
 ids=$(sqlite3 "$db" "SELECT group_concat(slurm_job_id) FROM pipeline_runs WHERE slurm_job_id IS NOT NULL")
