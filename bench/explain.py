@@ -9,13 +9,17 @@ import re, subprocess, sys
 
 START = re.compile(r"^\S+Z\s+TRACE\s+(?:neuroflow::sql:\s+)?", re.M)
 BINDS = re.compile(r"(.*) -- binds: \[(.*)\]\s*$", re.S)
-TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^,\s][^,]*')
+TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,\s][^,]*')
 
 
 def literal(tok, backend):
     tok = tok.strip()
     if tok.startswith('"'):
         return "'" + bytes(tok[1:-1], "utf-8").decode("unicode_escape").replace("'", "''") + "'"
+    if tok.startswith("["):  # a PostgreSQL array (= ANY($1))
+        items = TOKEN.findall(tok[1:-1])
+        cast = "text" if items and items[0].strip().startswith('"') else "bigint"
+        return "ARRAY[" + ", ".join(literal(t, backend) for t in items) + f"]::{cast}[]"
     if tok in ("true", "false"):
         return ("TRUE" if tok == "true" else "FALSE") if backend == "postgres" else ("1" if tok == "true" else "0")
     if tok == "None":
@@ -57,8 +61,12 @@ def main():
         else:
             cmd = ["sqlite3", target, "EXPLAIN QUERY PLAN " + q]
         out = subprocess.run(cmd, capture_output=True, text=True)
-        short = re.sub(r"SELECT .*? FROM", "SELECT … FROM", sql.replace("`", "").replace('"', ""), count=1)
-        print(f"-- {short}\n{(out.stdout or out.stderr).rstrip()}\n")
+        plain = sql.replace("`", "").replace('"', "")
+        cols = re.match(r"SELECT (.*?) FROM", plain)
+        short = plain if cols and len(cols.group(1)) < 60 else re.sub(r"SELECT .*? FROM", "SELECT … FROM", plain, count=1)
+        short = re.sub(r"IN \((\?, )+\?\)", "IN (?, …)", short)
+        plan = re.sub(r"'\{(\d+),[\d,]{40,}\}'", r"'{\1,…}'", (out.stdout or out.stderr).rstrip())
+        print(f"-- {short}\n{plan}\n")
 
 
 main()
