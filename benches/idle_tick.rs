@@ -38,15 +38,18 @@ fn bench(backend: &str, root: &Path, url: &str) {
 database: {{url: '{url}'}}
 mapping: {{csv_file: mapping.csv}}
 discovery: {{stability_minutes: 0}}
+containers: {{fs_license: license.txt, templateflow_home: templateflow}}
 protocol: {{required_scans: [{{name: T1w, series_description_pattern: t1}}]}}
 pipelines:
   bids_conversion: {{runtime: native, resources: {{cpus: 1, mem_gb: 1, time: 10}}}}
-  qsiprep: {{runtime: native, resources: {{cpus: 1, mem_gb: 1, time: 10}}}}
-  qsirecon: {{runtime: native, resources: {{cpus: 1, mem_gb: 1, time: 10}}, options: {{recon_spec: x}}}}
+  qsiprep: {{runtime: native, resources: {{cpus: 1, mem_gb: 1, time: 10}}, options: {{output_resolution: 2}}}}
+  qsirecon: {{runtime: native, resources: {{cpus: 1, mem_gb: 1, time: 10}}, options: {{recon_spec: dsi_studio_gqi}}}}
   qsiparc: {{runtime: native, resources: {{cpus: 1, mem_gb: 1, time: 10}}}}
 "#
     );
     std::fs::write(&config, yaml).unwrap();
+    std::fs::write(root.join("license.txt"), "bench").unwrap();
+    std::fs::create_dir_all(root.join("templateflow")).unwrap();
     std::fs::write(root.join("mapping.csv"), "ScanID,SubjectCode\n").unwrap();
     populate(url, &root.join("incoming"));
     let times: Vec<_> = (0..7)
@@ -134,7 +137,8 @@ fn populate(url: &str, incoming: &Path) {
                 updated_at: now,
                 series_read_at: Some(now),
             };
-            let (subj, sess) = store.register_folder(&obs, (&format!("{s:04}"), "x"), &new, None).unwrap();
+            let (subj, sess) =
+                store.register_folder(&obs, (&format!("{s:04}"), &format!("{s:04}")), &new, None).unwrap();
             sessions.push((subj.id, sess.id));
             bids.push(done(&mut store, "bids_conversion", subj.id, Some(sess.id), &[]));
         }
