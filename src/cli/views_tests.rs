@@ -126,6 +126,7 @@ fn runs_list_and_efficiency_tables_and_json() {
         cause: Some(FailureCause::OutOfMemory),
         superseded: false,
         job_id: Some(4817216),
+        job: Some("4817216".into()),
         slurm_state: Some("OUT_OF_MEMORY".into()),
         exit_code: Some(0),
         exit_signal: Some(9),

@@ -224,6 +224,9 @@ impl Config {
         if let Some(p) = &self.discovery.path_pattern {
             validate_path_pattern(p).map_err(|m| ("discovery.path_pattern".to_string(), m))?;
         }
+        if self.slurm.array_throttle == Some(0) {
+            return err("slurm.array_throttle", "must be at least 1 (or left out: no throttle)".into());
+        }
         if self.slurm.max_live_jobs == 0 {
             return err("slurm.max_live_jobs", "must be at least 1".into());
         }

@@ -141,6 +141,12 @@ pub struct SlurmSection {
     /// Polls a job may be missing from squeue and sacct before its run is `lost`.
     #[serde(default = "default_unknown_polls")]
     pub unknown_after_polls: u32,
+    /// Submit the ready runs of a stage as one job array per tick (docs/arrays.md).
+    #[serde(default)]
+    pub arrays: bool,
+    /// At most this many tasks of one array run at once (`--array=...%N`).
+    #[serde(default)]
+    pub array_throttle: Option<u32>,
 }
 
 fn default_max_live() -> u32 {
@@ -166,6 +172,8 @@ impl Default for SlurmSection {
             command_timeout_seconds: default_cmd_timeout(),
             poll_interval_seconds: default_poll(),
             unknown_after_polls: default_unknown_polls(),
+            arrays: false,
+            array_throttle: None,
         }
     }
 }

@@ -142,6 +142,29 @@ impl Store {
 }
 
 impl Store {
+    /// Runs `f` in one transaction (the store's own transactions inside it become
+    /// savepoints): many small state changes, e.g. the tasks of one array, commit once.
+    /// Each keeps its audit row; nothing of `f` is kept if it fails.
+    pub fn batch<T, E: From<DbError>>(&mut self, f: impl FnOnce(&mut Store) -> Result<T, E>) -> Result<T, E> {
+        use diesel::connection::{Connection, TransactionManager};
+        type Tm = <DbConn as Connection>::TransactionManager;
+        Tm::begin_transaction(&mut self.conn).map_err(|e| DbError::query("begin a batch", e))?;
+        match f(self) {
+            Ok(v) => {
+                Tm::commit_transaction(&mut self.conn).map_err(|e| DbError::query("commit a batch", e))?;
+                Ok(v)
+            }
+            Err(e) => {
+                if let Err(r) = Tm::rollback_transaction(&mut self.conn) {
+                    tracing::warn!(error = %r, "cannot roll a batch back");
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Store {
     /// Counts the SQL statements this store runs from now on (tests and benchmarks:
     /// a tick's query count must not grow with the number of finished units). Every
     /// statement is also logged at TRACE under target `neuroflow::sql`

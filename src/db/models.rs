@@ -136,6 +136,15 @@ impl Run {
     pub fn job(&self) -> Option<crate::domain::JobId> {
         self.slurm_job_id.and_then(|j| u64::try_from(j).ok()).map(crate::domain::JobId)
     }
+
+    /// The job as Slurm shows it (squeue `%i`, sacct JobID, scancel): `123`, or
+    /// `123_4` for task 4 of array 123.
+    pub fn slurm_key(&self) -> Option<String> {
+        match (self.slurm_array_job_id, self.slurm_array_task_id) {
+            (Some(a), Some(t)) => Some(format!("{a}_{t}")),
+            _ => self.slurm_job_id.map(|j| j.to_string()),
+        }
+    }
 }
 
 /// What is known of a run before it is submitted (the recorded intent).

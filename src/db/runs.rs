@@ -35,6 +35,23 @@ impl SubmittedJob {
     }
 }
 
+impl SubmittedJob {
+    /// Task `task` of the array job `array_job_id`: `%j` in the log paths becomes
+    /// `<array>_<task>`, as the array's script writes them.
+    pub fn task(array_job_id: u64, task: i32, stdout_pattern: &str, stderr_pattern: &str) -> SubmittedJob {
+        let key = format!("{array_job_id}_{task}");
+        let id = i64::try_from(array_job_id).unwrap_or(i64::MAX);
+        SubmittedJob {
+            job_id: id,
+            array_job_id: Some(id),
+            array_task_id: Some(task),
+            stdout_path: stdout_pattern.replace("%j", &key),
+            stderr_path: stderr_pattern.replace("%j", &key),
+            ..Default::default()
+        }
+    }
+}
+
 /// Facts Slurm reported about a run's job; `None` leaves a column as it is.
 #[derive(Debug, Clone, Default, AsChangeset)]
 #[diesel(table_name = pr)]
@@ -129,6 +146,16 @@ impl Store {
                 DbError::Query { what: "transaction", source } => DbError::query("record planned run", source),
                 other => other,
             })
+    }
+
+    /// Part of the intent of a run that goes out as task `task` of an array named
+    /// `array_name` (recorded before sbatch, so a lost answer is found by name + task).
+    pub fn mark_array_task(&mut self, run_id: i64, array_name: &str, task: i32) -> Result<(), DbError> {
+        diesel::update(pr::table.find(run_id).filter(pr::status.eq(RunStatus::Planned.as_str())))
+            .set((pr::job_name.eq(array_name), pr::slurm_array_task_id.eq(task), pr::updated_at.eq(now())))
+            .execute(&mut self.conn)
+            .map(|_| ())
+            .map_err(|e| DbError::query("mark an array task", e))
     }
 
     /// sbatch accepted the run's job: `planned` → `queued`.

@@ -61,6 +61,9 @@ pub struct StagePolicy {
 pub struct Policy {
     pub stages: HashMap<&'static str, StagePolicy>,
     pub max_live_jobs: u32,
+    /// Submit a run that depends on live or just-planned upstream runs (`afterok`);
+    /// false with `slurm.arrays`: it waits for its upstream to finish.
+    pub chain_live: bool,
 }
 
 /// Which units a command may plan for.
@@ -126,6 +129,7 @@ struct State<'a> {
     current: HashMap<(&'a str, Unit), Cur<'a>>,
     live_per_stage: HashMap<String, u32>,
     live_total: u32,
+    chain_live: bool,
 }
 
 /// The runs to submit now, in an order where every upstream comes first.
@@ -142,6 +146,7 @@ pub fn plan(snapshot: &Snapshot, policy: &Policy, filter: &Filter) -> Plan {
         current: snapshot.current.iter().map(|r| ((r.stage.as_str(), r.unit), Cur::Stored(r))).collect(),
         live_per_stage: HashMap::new(),
         live_total: 0,
+        chain_live: policy.chain_live,
     };
     for r in snapshot.current.iter().filter(|r| r.status.is_live()) {
         *state.live_per_stage.entry(r.stage.clone()).or_default() += 1;
@@ -220,14 +225,17 @@ fn upstream_refs(def: &StageDef, unit: Unit, state: &State) -> Result<Vec<Upstre
     for need in def.needs {
         let need_def = crate::stages::stage(need).expect("stage table names its needs");
         for u in upstream_units(def, need_def, unit, state) {
+            let unchained = || format!("waits for {need} to finish (slurm.arrays: no afterok chains)");
             match state.current.get(&(need, u)) {
                 None => return Err(format!("waits for {need}")),
+                Some(Cur::Planned(_)) if !state.chain_live => return Err(unchained()),
                 Some(Cur::Planned(i)) => refs.push(UpstreamRef::Planned(*i)),
                 Some(Cur::Stored(r)) if !covers(need_def, r, unit) => {
                     return Err(format!("waits for {need} to cover this session (run {} does not)", r.id));
                 }
                 Some(Cur::Stored(r)) => match r.status {
                     RunStatus::Completed => refs.push(UpstreamRef::Run { run_id: r.id, job: None }),
+                    s if s.is_live() && !state.chain_live => return Err(unchained()),
                     s if s.is_live() && r.job_id.is_some() => {
                         refs.push(UpstreamRef::Run { run_id: r.id, job: r.job_id })
                     }

@@ -29,7 +29,7 @@ fn policy(max_concurrent: u32, max_live: u32) -> Policy {
             (s.name, p)
         })
         .collect();
-    Policy { stages, max_live_jobs: max_live }
+    Policy { stages, max_live_jobs: max_live, chain_live: true }
 }
 
 fn open() -> Policy {
@@ -344,5 +344,22 @@ fn only_subjects_with_nothing_but_done_or_waiting_settle() {
         };
         let expected: Vec<i64> = if settles { vec![1, 2, 3] } else { vec![2, 3] };
         assert_eq!(settled_subjects(&p, &[1, 2, 3]), expected, "{o:?}");
+    }
+}
+
+#[test]
+fn without_live_chaining_a_stage_waits_for_its_upstream_to_finish() {
+    let s = snapshot(false);
+    let mut pol = open();
+    pol.chain_live = false;
+    let p = plan(&s, &pol, &Filter::default());
+    let first: Vec<&str> = p.runs.iter().map(|r| r.stage.name).collect();
+    assert_eq!(first, vec!["bids_conversion"], "only what needs no live upstream goes out");
+    assert!(p.runs.iter().all(|r| r.upstream.is_empty()), "nothing waits on a job");
+    for def in STAGES.iter().filter(|d| !d.needs.is_empty()) {
+        let o = outcome(&p, def.name, unit_of(def, 10));
+        // The stage right after the planned one waits for it to finish; the rest wait on those.
+        let next = def.needs.iter().any(|n| first.contains(n));
+        assert!(matches!(&o, Outcome::Waiting(w) if !next || w.contains("to finish")), "{}: {o:?}", def.name);
     }
 }

@@ -176,14 +176,22 @@ impl Scheduler for SlurmCli {
         Ok(parse::sacct(&out.stdout)?)
     }
 
-    async fn cancel(&self, ids: &[JobId]) -> Result<(), SlurmError> {
+    async fn cancel(&self, ids: &[String]) -> Result<(), SlurmError> {
         if ids.is_empty() {
             return Ok(());
         }
-        let (argv, out) = self.call("scancel", ids.iter().map(|i| i.0.to_string()).collect()).await?;
+        let (argv, out) = self.call("scancel", ids.to_vec()).await?;
         if !out.success() && !out.stderr.contains("Invalid job id") {
             return Err(failed(&argv, &out));
         }
         Ok(())
+    }
+
+    async fn max_array_size(&self) -> Result<u32, SlurmError> {
+        let (argv, out) = self.call("scontrol", vec!["show".into(), "config".into()]).await?;
+        if !out.success() {
+            return Err(failed(&argv, &out));
+        }
+        Ok(parse::max_array_size(&out.stdout)?)
     }
 }

@@ -236,16 +236,21 @@ impl Scheduler for FakeSlurm {
         }))
     }
 
-    async fn cancel(&self, ids: &[JobId]) -> Result<(), SlurmError> {
+    async fn cancel(&self, ids: &[String]) -> Result<(), SlurmError> {
         self.call("scancel")?;
         self.with(|s| {
-            for id in ids {
-                if let Some(j) = s.jobs.get_mut(id).filter(|j| j.in_queue) {
+            for id in ids.iter().filter_map(|k| k.parse::<u64>().ok().map(JobId)) {
+                if let Some(j) = s.jobs.get_mut(&id).filter(|j| j.in_queue) {
                     j.state = JobState::Cancelled;
                     j.in_queue = false;
                 }
             }
         });
         Ok(())
+    }
+
+    async fn max_array_size(&self) -> Result<u32, SlurmError> {
+        self.call("scontrol")?;
+        Ok(1001)
     }
 }

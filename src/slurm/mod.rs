@@ -67,8 +67,10 @@ pub trait Scheduler {
         names: &[String],
         since: chrono::NaiveDateTime,
     ) -> impl Future<Output = Result<Vec<AcctRecord>, SlurmError>>;
-    /// Cancels these jobs (unknown ids are not an error).
-    fn cancel(&self, ids: &[JobId]) -> impl Future<Output = Result<(), SlurmError>>;
+    /// Cancels these jobs, `123` or an array task `123_4` (unknown ids are not an error).
+    fn cancel(&self, ids: &[String]) -> impl Future<Output = Result<(), SlurmError>>;
+    /// The cluster's `MaxArraySize` (array indexes stay below it).
+    fn max_array_size(&self) -> impl Future<Output = Result<u32, SlurmError>>;
 }
 
 /// Joins ids for `--jobs=`.

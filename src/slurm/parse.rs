@@ -43,6 +43,13 @@ pub fn sbatch(stdout: &str) -> Result<Submitted, ParseError> {
     Ok(Submitted { job_id: JobId(job_id), cluster })
 }
 
+/// `MaxArraySize` from `scontrol show config` (`MaxArraySize            = 1001`).
+pub fn max_array_size(stdout: &str) -> Result<u32, ParseError> {
+    let line = stdout.lines().find(|l| l.trim_start().starts_with("MaxArraySize")).unwrap_or("");
+    let value = line.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
+    value.parse::<u32>().map_err(|_| perr("scontrol show config", line, "expected MaxArraySize = <number>"))
+}
+
 /// One squeue line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueueRow {
@@ -270,5 +277,15 @@ mod tests {
         assert_eq!(memory_kb(""), None);
         assert_eq!(timestamp("Unknown"), None);
         assert!(timestamp("2026-11-26T08:57:15").is_some());
+    }
+}
+
+#[cfg(test)]
+mod max_array_size_tests {
+    #[test]
+    fn reads_the_line_scontrol_prints() {
+        let out = "Configuration data as of 2026-12-02T07:00:00\nMaxArraySize            = 1001\nMaxJobCount             = 10000\n";
+        assert_eq!(super::max_array_size(out).unwrap(), 1001);
+        assert!(super::max_array_size("MaxJobCount = 3\n").is_err());
     }
 }

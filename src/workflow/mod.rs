@@ -1,5 +1,6 @@
 //! A tick and its stages: the imperative shell around the pure planning.
 
+pub mod arrays;
 pub mod cancel;
 pub mod discover;
 pub mod doctor;

@@ -27,7 +27,11 @@ impl Adoption {
 }
 
 fn adopt(store: &mut Store, run: &Run, job: JobId, out: &mut Adoption) -> Result<()> {
-    store.record_submission(run.id, &SubmittedJob::new(job.0, &run.stdout_path, &run.stderr_path))?;
+    let submitted = match run.slurm_array_task_id {
+        Some(task) => SubmittedJob::task(job.0, task, &run.stdout_path, &run.stderr_path),
+        None => SubmittedJob::new(job.0, &run.stdout_path, &run.stderr_path),
+    };
+    store.record_submission(run.id, &submitted)?;
     tracing::warn!(run_id = run.id, job_id = %job, stage = %run.stage, "adopted a job whose submission was not recorded");
     out.adopted += 1;
     Ok(())
@@ -42,10 +46,24 @@ pub async fn adopt_orphans<S: Scheduler>(store: &mut Store, slurm: &S, live: &[R
     }
     let names: Vec<String> = orphans.iter().map(|r| r.job_name.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let token = |r: &Run| format!("token={}", r.token);
+    // A task of an array (job name unique to its array) is its row `<array>_<task>`.
+    let task_of = |r: &Run, display: &str, name: &str| -> Option<JobId> {
+        let (array, task) = display.split_once('_')?;
+        (name == r.job_name && Some(task) == r.slurm_array_task_id.map(|t| t.to_string()).as_deref())
+            .then(|| array.parse().ok().map(JobId))
+            .flatten()
+    };
     out.slurm_calls += 1;
     let queued = slurm.find_by_name(&names).await?;
     let mut rest = vec![];
     for run in orphans.drain(..) {
+        if run.slurm_array_task_id.is_some() {
+            match queued.iter().find_map(|q| task_of(run, &q.display_id, &q.name)) {
+                Some(array) => adopt(store, run, array, &mut out)?,
+                None => rest.push(run),
+            }
+            continue;
+        }
         match queued.iter().find(|q| q.comment.as_deref().is_some_and(|c| c.contains(&token(run)))) {
             Some(q) => adopt(store, run, q.job_id, &mut out)?,
             None => rest.push(run),
@@ -59,8 +77,13 @@ pub async fn adopt_orphans<S: Scheduler>(store: &mut Store, slurm: &S, live: &[R
     out.slurm_calls += 1;
     let finished = slurm.find_finished_by_name(&names, since).await?;
     for run in rest {
-        match finished.iter().find(|a| a.comment.as_deref().is_some_and(|c| c.contains(&token(run)))) {
-            Some(a) => adopt(store, run, a.job_id, &mut out)?,
+        let found = if run.slurm_array_task_id.is_some() {
+            finished.iter().find_map(|a| task_of(run, &a.display_id, &a.name))
+        } else {
+            finished.iter().find(|a| a.comment.as_deref().is_some_and(|c| c.contains(&token(run)))).map(|a| a.job_id)
+        };
+        match found {
+            Some(job) => adopt(store, run, job, &mut out)?,
             None => {
                 let msg = "the submission did not reach Slurm (interrupted); it will be planned again";
                 let event = RunEvent::Cancelled(FailureCause::SubmitInterrupted);

@@ -125,5 +125,5 @@ pub fn policy(cfg: &Config) -> Policy {
             Some((def.name, sp))
         })
         .collect();
-    Policy { stages, max_live_jobs: cfg.slurm.max_live_jobs }
+    Policy { stages, max_live_jobs: cfg.slurm.max_live_jobs, chain_live: !cfg.slurm.arrays }
 }

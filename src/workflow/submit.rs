@@ -56,9 +56,25 @@ pub struct SubmittedRun {
     pub attempt: u32,
 }
 
+/// A run recorded, rendered and written, ready for sbatch.
+pub(super) struct Intent {
+    pub stored: crate::db::Run,
+    pub name: String,
+    pub script: std::path::PathBuf,
+    pub text: String,
+    pub dep_jobs: Vec<String>,
+    pub participant: String,
+    pub session: Option<String>,
+}
+
+pub(super) enum Intended {
+    Ready(Box<Intent>),
+    Not(Done),
+}
+
 /// What a planned run turned into.
 #[derive(Clone)]
-enum Done {
+pub(super) enum Done {
     Job { run_id: i64, job: JobId },
     DryRun { run_id: i64, name: String },
     Failed,
@@ -87,6 +103,10 @@ impl<S: Scheduler> Submitter<'_, S> {
             }
         }
         let mut recorder = Recorder::new(self.cfg);
+        if self.cfg.slurm.arrays && !self.dry_run {
+            self.submit_arrays(store, &mut recorder, plan, &mut report).await?;
+            return Ok(report);
+        }
         for run in &plan.runs {
             let name = self.name(run);
             let deps = match dependencies(&run.upstream, &done) {
@@ -112,6 +132,17 @@ impl<S: Scheduler> Submitter<'_, S> {
         Ok(report)
     }
 
+    /// Submits one run that waits on nothing as a plain job.
+    pub(super) async fn one_run(
+        &self,
+        store: &mut Store,
+        recorder: &mut Recorder,
+        run: &PlannedRun,
+        report: &mut SubmitReport,
+    ) -> Result<()> {
+        self.one(store, recorder, run, &[], report).await.map(|_| ())
+    }
+
     fn name(&self, run: &PlannedRun) -> String {
         let p = &self.labels.subjects[&run.unit.0];
         job_name(run.stage.name, p, run.unit.1.map(|id| &self.labels.sessions[&id].0))
@@ -125,11 +156,28 @@ impl<S: Scheduler> Submitter<'_, S> {
         deps: &[(i64, String)],
         report: &mut SubmitReport,
     ) -> Result<Done> {
-        let p = prepare(self.cfg, self.labels, run, deps)?;
-        let name = p.name.clone();
         if self.dry_run {
+            let p = prepare(self.cfg, self.labels, run, deps)?;
             return self.preview(p, run, deps, report).await;
         }
+        match self.record_intent(store, recorder, run, deps, report)? {
+            Intended::Ready(i) => self.send(store, run, *i, report).await,
+            Intended::Not(done) => Ok(done),
+        }
+    }
+
+    /// Records the intent (`planned`), renders and writes the script and its
+    /// provenance: everything before sbatch (no await: arrays record many in one batch).
+    pub(super) fn record_intent(
+        &self,
+        store: &mut Store,
+        recorder: &mut Recorder,
+        run: &PlannedRun,
+        deps: &[(i64, String)],
+        report: &mut SubmitReport,
+    ) -> Result<Intended> {
+        let p = prepare(self.cfg, self.labels, run, deps)?;
+        let name = p.name.clone();
         let token = uuid::Uuid::new_v4().simple().to_string();
         let placeholder = run_paths(self.cfg, run.stage.name, &name, 0);
         let new = NewRun {
@@ -162,7 +210,7 @@ impl<S: Scheduler> Submitter<'_, S> {
             Ok(r) => r,
             Err(crate::db::DbError::UnitBusy { run_id, .. }) => {
                 report.skipped.push(format!("{name}: run {run_id} is already live (another tick?)"));
-                return Ok(Done::Failed);
+                return Ok(Intended::Not(Done::Failed));
             }
             Err(e) => return Err(e.into()),
         };
@@ -170,50 +218,83 @@ impl<S: Scheduler> Submitter<'_, S> {
         let (paths, text) = script(self.cfg, self.templates, &p, run, &ident);
         let text = match text {
             Ok(t) => t,
-            Err(e) => return self.reject(store, stored.id, &name, &e, report),
+            Err(e) => return Ok(Intended::Not(self.reject(store, stored.id, &name, &e, report)?)),
         };
         if let Err(e) = write_script(&paths.script, &text, &[&paths.stdout, &paths.stderr]) {
             // This unit needs a person; the others go on.
-            return self.reject(store, stored.id, &name, &format!("cannot prepare the job: {e}"), report);
+            let msg = format!("cannot prepare the job: {e}");
+            return Ok(Intended::Not(self.reject(store, stored.id, &name, &msg, report)?));
         }
         match recorder.of(self.cfg, store, run.stage.name, stored.id, &text) {
             Ok(prov) => store.record_provenance(&prov)?,
-            Err(e) => return self.reject(store, stored.id, &name, &format!("cannot identify the tool: {e}"), report),
+            Err(e) => {
+                let msg = format!("cannot identify the tool: {e}");
+                return Ok(Intended::Not(self.reject(store, stored.id, &name, &msg, report)?));
+            }
         }
+        let (participant, session) = (p.target.participant.to_string(), p.target.session.map(|s| s.to_string()));
+        Ok(Intended::Ready(Box::new(Intent {
+            stored,
+            name,
+            script: paths.script,
+            text,
+            dep_jobs: p.dep_jobs,
+            participant,
+            session,
+        })))
+    }
+
+    /// sbatch one intended run and record what came of it.
+    async fn send(&self, store: &mut Store, run: &PlannedRun, i: Intent, report: &mut SubmitReport) -> Result<Done> {
+        let Intent { stored, name, script: path, dep_jobs, participant, session, .. } = i;
         report.slurm_calls += 1;
-        match self.slurm.submit(&paths.script).await {
+        match self.slurm.submit(&path).await {
             Ok(sub) => {
                 let job = SubmittedJob {
                     cluster: sub.cluster,
-                    dependency_job_ids: p.dep_jobs.join(","),
+                    dependency_job_ids: dep_jobs.join(","),
                     ..SubmittedJob::new(sub.job_id.0, &stored.stdout_path, &stored.stderr_path)
                 };
                 store.record_submission(stored.id, &job)?;
-                tracing::info!(stage = run.stage.name, subject = %p.target.participant,
-                    session = %p.target.session.map(|s| s.to_string()).unwrap_or_default(),
-                    run_id = stored.id, job_id = %sub.job_id, dependency = %p.dep_jobs.join(":"), "submitted");
+                tracing::info!(stage = run.stage.name, subject = %participant,
+                    session = %session.unwrap_or_default(),
+                    run_id = stored.id, job_id = %sub.job_id, dependency = %dep_jobs.join(":"), "submitted");
                 report.submitted.push(SubmittedRun {
                     run_id: stored.id,
                     stage: run.stage.name.into(),
                     job_name: name,
                     job_id: Some(sub.job_id.0),
-                    dependency: p.dep_jobs.clone(),
+                    dependency: dep_jobs,
                     attempt: run.attempt,
                 });
                 Ok(Done::Job { run_id: stored.id, job: sub.job_id })
             }
-            Err(e) if e.is_transient() => {
+            Err(e) => self.failed_submission(store, stored.id, &name, e, report),
+        }
+    }
+
+    /// What an sbatch that did not accept a job means for its run(s).
+    pub(super) fn failed_submission(
+        &self,
+        store: &mut Store,
+        run_id: i64,
+        name: &str,
+        e: SlurmError,
+        report: &mut SubmitReport,
+    ) -> Result<Done> {
+        match e {
+            e if e.is_transient() => {
                 // The job may or may not exist: the run stays planned and the next
                 // tick looks for it by name and token before planning again.
-                tracing::warn!(run_id = stored.id, error = %e, "sbatch did not answer; the next tick reconciles");
+                tracing::warn!(run_id, error = %e, "sbatch did not answer; the next tick reconciles");
                 report.interrupted = Some(e.to_string());
                 Ok(Done::Failed)
             }
-            Err(e @ SlurmError::DependencyRejected { .. }) => {
+            e @ SlurmError::DependencyRejected { .. } => {
                 // Decide again next tick, after tracking has refreshed the upstream runs.
                 let msg = format!("{e}; planned again next tick");
                 store.apply_run_event(
-                    stored.id,
+                    run_id,
                     RunEvent::Cancelled(FailureCause::SubmitInterrupted),
                     &JobUpdate::default(),
                     &msg,
@@ -221,10 +302,10 @@ impl<S: Scheduler> Submitter<'_, S> {
                 report.skipped.push(format!("{name}: {msg}"));
                 Ok(Done::Failed)
             }
-            Err(e @ (SlurmError::Rejected { .. } | SlurmError::Failed { .. })) => {
-                self.reject(store, stored.id, &name, &e.to_string(), report)
+            e @ (SlurmError::Rejected { .. } | SlurmError::Failed { .. }) => {
+                self.reject(store, run_id, name, &e.to_string(), report)
             }
-            Err(e) => Err(e.into()),
+            e => Err(e.into()),
         }
     }
 
@@ -281,7 +362,14 @@ impl<S: Scheduler> Submitter<'_, S> {
         })
     }
 
-    fn reject(&self, store: &mut Store, run_id: i64, name: &str, msg: &str, report: &mut SubmitReport) -> Result<Done> {
+    pub(super) fn reject(
+        &self,
+        store: &mut Store,
+        run_id: i64,
+        name: &str,
+        msg: &str,
+        report: &mut SubmitReport,
+    ) -> Result<Done> {
         store.apply_run_event(run_id, RunEvent::Failed(FailureCause::SubmitRejected), &JobUpdate::default(), msg)?;
         tracing::error!(run_id, job = name, error = msg, "submission rejected; a person must fix it");
         report.rejected.push(format!("{name}: {msg}"));

@@ -71,6 +71,12 @@ pub async fn cancel_downstream_of_ended<S: Scheduler>(store: &mut Store, slurm: 
     Ok(report.cancelled_downstream)
 }
 
+/// The job ids to ask squeue or sacct about: each array once.
+fn job_ids<'a>(runs: impl Iterator<Item = &'a Run>) -> Vec<JobId> {
+    let ids: std::collections::BTreeSet<JobId> = runs.filter_map(Run::job).collect();
+    ids.into_iter().collect()
+}
+
 /// Brings every live run up to date with Slurm.
 pub async fn sync<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S) -> Result<SyncReport> {
     let mut live = store.live_runs()?;
@@ -85,27 +91,29 @@ pub async fn sync<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S) -> R
         live = store.live_runs()?;
     }
     let mut statuses = Statuses::load(store, &live)?;
-    let ids: Vec<JobId> = live.iter().filter_map(Run::job).collect();
-    let rows: HashMap<JobId, QueueRow> = if ids.is_empty() {
+    // Rows and records are matched by the id Slurm shows (`123`, or `123_4` for an
+    // array task: squeue --array lists every task); an array is asked for once.
+    let ids = job_ids(live.iter());
+    let rows: HashMap<String, QueueRow> = if ids.is_empty() {
         HashMap::new()
     } else {
         report.slurm_calls += 1;
-        slurm.queue(&ids).await?.into_iter().map(|q| (q.job_id, q)).collect()
+        slurm.queue(&ids).await?.into_iter().map(|q| (q.display_id.clone(), q)).collect()
     };
     let mut gone = vec![];
     for run in live.iter().filter(|r| r.job().is_some()) {
-        match run.job().and_then(|j| rows.get(&j)) {
+        match run.slurm_key().and_then(|k| rows.get(&k)) {
             Some(q) if !q.state.is_terminal() => on_queue_row(store, run, q, &mut report)?,
             _ => gone.push(run),
         }
     }
     if !gone.is_empty() {
         report.slurm_calls += 1;
-        let ids: Vec<JobId> = gone.iter().filter_map(|r| r.job()).collect();
-        let recs: HashMap<JobId, AcctRecord> =
-            slurm.accounting(&ids).await?.into_iter().map(|r| (r.job_id, r)).collect();
+        let ids = job_ids(gone.iter().copied());
+        let recs: HashMap<String, AcctRecord> =
+            slurm.accounting(&ids).await?.into_iter().map(|r| (r.display_id.clone(), r)).collect();
         for run in gone {
-            let rec = run.job().and_then(|j| recs.get(&j));
+            let rec = run.slurm_key().and_then(|k| recs.get(&k));
             on_accounting(cfg, store, run, rec, &mut statuses, &mut report)?;
         }
     }
@@ -342,7 +350,7 @@ pub async fn cancel_live<S: Scheduler>(
     runs: &[(&Run, String)],
     cause: FailureCause,
 ) -> Result<u32> {
-    let ids: Vec<JobId> = runs.iter().filter_map(|(r, _)| r.job()).collect();
+    let ids: Vec<String> = runs.iter().filter_map(|(r, _)| r.slurm_key()).collect();
     if !ids.is_empty() {
         slurm.cancel(&ids).await?;
     }

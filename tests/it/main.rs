@@ -3,6 +3,7 @@
 //! against real SQLite, PostgreSQL and Slurm.
 
 mod apptainer_standin;
+mod arrays;
 mod bad_units;
 mod chain;
 mod chain_cli;

@@ -45,7 +45,7 @@ fn real(tool: &str) -> PathBuf {
 }
 
 /// A directory holding an `sbatch` that runs `body` around the real one, for PATH.
-fn sbatch_shim(dir: &Path, body: &str) -> String {
+pub(crate) fn sbatch_shim(dir: &Path, body: &str) -> String {
     std::fs::create_dir_all(dir).unwrap();
     let p = dir.join("sbatch");
     let text = format!("#!/bin/sh\nREAL={}\n{body}\n", real("sbatch").display());

@@ -84,7 +84,7 @@ async fn a_cancelled_job_and_unknown_ids() {
         .submit(&script(dir.path(), "cancel", "sleep 120", &[]))
         .await
         .unwrap_or_else(|e| panic!("{}", submit_err_hint(e)));
-    s.cancel(&[sub.job_id, JobId(987_654_321)]).await.unwrap();
+    s.cancel(&[sub.job_id.to_string(), "987654321".to_string()]).await.unwrap();
     let r = wait_terminal(&s, sub.job_id, Duration::from_secs(60)).await;
     assert_eq!(r.state, JobState::Cancelled, "{r:?}");
     assert!(s.queue(&[JobId(987_654_321)]).await.unwrap().is_empty(), "unknown ids are simply absent");
