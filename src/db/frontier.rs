@@ -4,7 +4,7 @@
 //! any write to its sessions or runs, and `reopen_all_unless` on a policy change.
 
 use super::models::{Run, Session, Subject};
-use super::schema::{pipeline_runs as pr, sessions, site_state, subjects};
+use super::schema::{pipeline_runs as pr, site_state, subjects};
 use super::{DbError, Store};
 use diesel::prelude::*;
 
@@ -90,13 +90,11 @@ impl Store {
             subs.sort_by(|a, b| a.participant_label.cmp(&b.participant_label));
         }
         let order: std::collections::HashMap<i64, usize> = subs.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-        let (mut sess, mut runs) = (vec![], vec![]);
-        for chunk in subs.chunks(BATCH) {
-            let ids: Vec<i64> = chunk.iter().map(|s| s.id).collect();
-            let q = sessions::table.filter(sessions::subject_id.eq_any(&ids)).select(Session::as_select());
-            sess.extend(q.load(&mut self.conn).map_err(err("list sessions of open subjects"))?);
-            let q =
-                pr::table.filter(pr::subject_id.eq_any(&ids).and(pr::superseded.eq(false))).select(Run::as_select());
+        let ids: Vec<i64> = subs.iter().map(|s| s.id).collect();
+        let mut sess = self.sessions_of_subjects(&ids)?;
+        let mut runs = vec![];
+        for ids in ids.chunks(BATCH) {
+            let q = pr::table.filter(pr::subject_id.eq_any(ids).and(pr::superseded.eq(false))).select(Run::as_select());
             runs.extend(q.load(&mut self.conn).map_err(err("list current runs of open subjects"))?);
         }
         sess.sort_by(|a: &Session, b| {

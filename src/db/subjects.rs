@@ -99,18 +99,6 @@ impl Store {
 }
 
 impl Store {
-    /// (participant, session) → ScanID of every registered session.
-    pub fn session_labels(&mut self) -> Result<std::collections::BTreeMap<(String, String), String>, DbError> {
-        let rows: Vec<(String, String, String)> = sessions::table
-            .inner_join(subjects::table)
-            .select((subjects::participant_label, sessions::session_label, sessions::scan_id))
-            .load(&mut self.conn)
-            .map_err(|e| DbError::query("list session labels", e))?;
-        Ok(rows.into_iter().map(|(p, s, scan)| ((p, s), scan)).collect())
-    }
-}
-
-impl Store {
     pub fn subject(&mut self, id: i64) -> Result<Subject, DbError> {
         subjects::table
             .find(id)

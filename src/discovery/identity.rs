@@ -32,7 +32,12 @@ pub fn claims<'a>(
 
 /// Why a label is not one person's, if it is claimed by several subject codes.
 pub fn collision(label: &str, claims: &BTreeMap<String, BTreeSet<String>>) -> Option<String> {
-    let codes = claims.get(label).filter(|c| c.len() > 1)?;
+    collision_of(label, claims.get(label)?)
+}
+
+/// Why a label is not one person's, if these codes (all claiming it) are several.
+pub fn collision_of(label: &str, codes: &BTreeSet<String>) -> Option<String> {
+    let codes = Some(codes).filter(|c| c.len() > 1)?;
     let list: Vec<&str> = codes.iter().map(String::as_str).collect();
     Some(format!(
         "label sub-{label} is claimed by subject codes {}: they would be merged into one subject; give them distinct codes in the mapping",

@@ -74,8 +74,8 @@ impl<S: Scheduler> Submitter<'_, S> {
         }
         let mut max: Option<usize> = None;
         for group in groups {
-            if report.interrupted.is_some() || super::stop::requested().is_some() {
-                report.skipped.extend(group.iter().map(|r| format!("{} run: not submitted this tick", r.stage.name)));
+            if let Some(why) = super::submit::halted(report) {
+                report.skipped.extend(group.iter().map(|r| format!("{}: {why}", self.name(r))));
                 continue;
             }
             if group.len() == 1 {

@@ -79,12 +79,9 @@ pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDa
     let due = store.site_state(IDENTITY_KEY)?.as_deref() != Some(inputs.as_str());
     // Codes claiming each label from the mapping and folder paths (registered
     // subjects are looked up when a folder is about to register).
-    let table = if todo.is_empty() && !due { None } else { mapping.as_ref().map(table_of).transpose()? };
-    let claims = if todo.is_empty() && !due {
-        BTreeMap::new()
-    } else {
-        identity::claims(table, hints.iter().copied(), &[], pad)
-    };
+    let needed = !todo.is_empty() || due;
+    let table = if needed { mapping.as_ref().map(table_of).transpose()? } else { None };
+    let claims = if needed { identity::claims(table, hints.iter().copied(), &[], pad) } else { BTreeMap::new() };
     let progress = crate::progress::bar(todo.len() as u64, "discovering");
     let ctx = Ctx { cfg, tick, now, mapping: table, claims: &claims };
     for c in todo {
@@ -235,7 +232,7 @@ fn step(
     if let Some(s) = store.subject_by_label(participant.as_str())? {
         claims.insert(s.subject_code);
     }
-    if let Some(why) = identity::collision(participant.as_str(), &BTreeMap::from([(participant.to_string(), claims)])) {
+    if let Some(why) = identity::collision_of(participant.as_str(), &claims) {
         return hold(store, report, IntakeState::Conflict, why);
     }
     if let Some((other, _)) = store.session_by_labels(participant.as_str(), session.as_str())? {

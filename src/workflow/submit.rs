@@ -117,12 +117,8 @@ impl<S: Scheduler> Submitter<'_, S> {
                     continue;
                 }
             };
-            let outcome = if report.interrupted.is_some() {
-                report.skipped.push(format!("{name}: Slurm is unreachable"));
-                Done::Failed
-            } else if let Some(sig) = super::stop::requested() {
-                report.skipped.push(format!("{name}: stopped by {sig}"));
-                report.interrupted = Some(format!("stopped by {sig}; the rest is submitted by the next tick"));
+            let outcome = if let Some(why) = halted(&mut report) {
+                report.skipped.push(format!("{name}: {why}"));
                 Done::Failed
             } else {
                 self.one(store, &mut recorder, run, &deps, &mut report).await?
@@ -143,7 +139,7 @@ impl<S: Scheduler> Submitter<'_, S> {
         self.one(store, recorder, run, &[], report).await.map(|_| ())
     }
 
-    fn name(&self, run: &PlannedRun) -> String {
+    pub(super) fn name(&self, run: &PlannedRun) -> String {
         let p = &self.labels.subjects[&run.unit.0];
         job_name(run.stage.name, p, run.unit.1.map(|id| &self.labels.sessions[&id].0))
     }
@@ -375,6 +371,17 @@ impl<S: Scheduler> Submitter<'_, S> {
         report.rejected.push(format!("{name}: {msg}"));
         Ok(Done::Failed)
     }
+}
+
+/// Why submission stops before the next job, if it does: Slurm stopped answering, or
+/// a signal asked to stop (noted as the tick's interruption).
+pub(super) fn halted(report: &mut SubmitReport) -> Option<String> {
+    if report.interrupted.is_some() {
+        return Some("Slurm is unreachable".into());
+    }
+    let sig = super::stop::requested()?;
+    report.interrupted = Some(format!("stopped by {sig}; the rest is submitted by the next tick"));
+    Some(format!("stopped by {sig}"))
 }
 
 /// (upstream run id, job id) pairs for `afterok`; None if an upstream was not submitted.
