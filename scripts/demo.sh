@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # demo.sh — the main job end to end on generated data, as a site would run it:
 #   local Slurm with accounting, a fresh site directory, the embedded SQLite store,
-#   generated DICOM sessions for two subjects, real HeuDiConv + dcm2niix inside Slurm
-#   jobs, stand-in QSIPrep/QSIRecon/QSIParc (their images are tens of GB; the
-#   stand-ins check their arguments and write what the real tools write), the whole
+#   generated DICOM sessions for two subjects, real HeuDiConv + dcm2niix and the real
+#   QSIParc (PyPI) inside Slurm jobs, stand-in QSIPrep/QSIRecon (their images are tens
+#   of GB; the stand-ins parse as their releases do and write what the real tools
+#   write, QSIRecon's atlas and scalar maps as real NIfTI files), the whole
 #   chain submitted in one tick with afterok dependencies and tracked to the end;
 #   then a new session for a finished subject re-runs its qsiprep and downstream.
 # Run as root on Debian/Ubuntu. NEUROFLOW_DEMO_DIR picks the site directory.
@@ -11,6 +12,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEMO=${NEUROFLOW_DEMO_DIR:-/tmp/neuroflow-demo}
 VENV=${NEUROFLOW_VENV:-/opt/neuroflow-venv}
+TOOLS=${NEUROFLOW_TOOLS:-/opt/neuroflow-tools}
 bash "$HERE/scripts/setup.sh"
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
@@ -25,15 +27,16 @@ step "neuroflow init $DEMO"
 "$NF" init "$DEMO"
 export NEUROFLOW_CONFIG="$DEMO/neuroflow.yaml"
 # The starter config, pointed at this machine's tools.
-python3 - "$DEMO/neuroflow.yaml" "$VENV" "$STANDINS" <<'PY'
+python3 - "$DEMO/neuroflow.yaml" "$VENV" "$STANDINS" "$TOOLS" <<'PY'
 import re, sys
-path, venv, standins = sys.argv[1:]
+path, venv, standins, tools = sys.argv[1:]
 text = open(path).read()
 text = text.replace("stability_minutes: 10", "stability_minutes: 0")
 text = text.replace("poll_interval_seconds: 30", "poll_interval_seconds: 2")
 text = text.replace("    command: heudiconv\n", f"    command: {venv}/bin/heudiconv\n    setup: ['export PATH={venv}/bin:$PATH', 'export NO_ET=1']\n")
-for tool in ["qsiprep", "qsirecon", "qsiparc"]:
+for tool in ["qsiprep", "qsirecon"]:
     text = re.sub(rf"  {tool}:\n    image: [^\n]+\n", f"  {tool}:\n    runtime: native\n    command: {standins}/{tool}\n", text)
+text = re.sub(r"  qsiparc:\n    image: [^\n]+\n", f"  qsiparc:\n    runtime: native\n    command: {tools}/qsiparc/bin/qsiparc\n", text)
 text = text.replace("cpus: 8, mem_gb: 32, gpus: 0", "cpus: 2, mem_gb: 2, gpus: 0").replace("max_mem_gb: 64", "max_mem_gb: 4")
 text = text.replace("cpus: 4, mem_gb: 16", "cpus: 1, mem_gb: 1").replace("cpus: 2, mem_gb: 8", "cpus: 1, mem_gb: 1")
 text = text.replace("    max_concurrent: 1\n", "    max_concurrent: 2\n")
@@ -80,6 +83,10 @@ cp "$DEMO/all-sessions.csv" "$DEMO/mapping.csv"
 
 step "what the chain wrote"
 (cd "$DEMO" && find bids derivatives \( -name '*.nii.gz' -o -name '*.html' -o -name '*.tsv' \) -print | sort | sed -n '1,40p')
+step "a table the real QSIParc wrote"
+t=$(find "$DEMO/derivatives/qsiparc" -name '*_diffmap.tsv' | sort | head -n 1)
+echo "$t"; cut -f 1-8 "$t"
+"$NF" runs list --stage qsiparc --format json | python3 -c 'import json, sys; print("qsiparc runs:", [r["status"] for r in json.load(sys.stdin)])'
 
 step "neuroflow workflow status (where every session stands) and workflow list (the ticks)"
 "$NF" workflow status

@@ -7,7 +7,9 @@
 #   + chromium (headless: the status page test) (apt)
 #   Rust toolchain with rustfmt + clippy (rustup, if missing)
 #   PostgreSQL (apt, started; role neuroflow_test)   Slurm with accounting (slurm/up.sh)
+#   the real Apptainer in a Debian sid debootstrap root (scripts/apptainer-root.sh)
 #   Python venv with heudiconv + dcm2niix + pydicom (scripts/python-env.sh)
+#   the real QSIParc and QSIPrep's parser at every supported release (scripts/tool-envs.sh)
 #
 # Environment: NEUROFLOW_SETUP_PYTHON=0 skips the Python venv (the foundation
 # tests do not need it).
@@ -20,7 +22,7 @@ die() { log "ERROR: $*"; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 
 missing=()
-for p in build-essential pkg-config libpq-dev libsqlite3-dev python3-venv curl ca-certificates bubblewrap shellcheck chromium sqlite3; do
+for p in build-essential pkg-config libpq-dev libsqlite3-dev python3-venv curl ca-certificates bubblewrap shellcheck chromium sqlite3 debootstrap; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
 done
 if ! command -v pg_lsclusters >/dev/null || [ -z "$(pg_lsclusters -h 2>/dev/null)" ]; then missing+=(postgresql); fi
@@ -61,7 +63,10 @@ runuser -u postgres -- psql -q -c "DO \$\$BEGIN
 log "PostgreSQL ready (role neuroflow_test)"
 
 bash "$HERE/slurm/up.sh"
+# The real Apptainer (build, inspect) in a debootstrap root: release detection tests.
+bash "$HERE/scripts/apptainer-root.sh" >/dev/null
 if [ "${NEUROFLOW_SETUP_PYTHON:-1}" = 1 ] && [ -f "$HERE/scripts/python-env.sh" ]; then
-  bash "$HERE/scripts/python-env.sh"
+  bash "$HERE/scripts/python-env.sh" >/dev/null
+  bash "$HERE/scripts/tool-envs.sh" >/dev/null
 fi
 log "ready"

@@ -13,7 +13,7 @@ T0=$(date +%s)
 # outside slurm::runner), and shell hygiene of the scripts and stand-ins.
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
-shellcheck -x scripts/*.sh slurm/*.sh bench/*.sh .ci/run tests/fixtures/standins/{common.sh,apptainer,heudiconv,qsiprep,qsirecon,qsiparc}
+shellcheck -x scripts/*.sh slurm/*.sh bench/*.sh .ci/run tests/fixtures/standins/{common.sh,apptainer,heudiconv,qsiprep,qsirecon,qsiparc} tests/fixtures/real-apptainer
 echo "checks: fmt, clippy, shellcheck clean in $(( $(date +%s) - T0 )) s"
 cargo test --locked --workspace "$@"
 echo "tests: done in $(( $(date +%s) - T0 )) s"

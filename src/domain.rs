@@ -167,6 +167,10 @@ impl RunStatus {
     }
 }
 
+/// The exit code of a job that stopped before its tool ran because the tool is not
+/// the release its script was written for (templates/_base.sh.tera).
+pub const TOOL_VERSION_MISMATCH_EXIT: i32 = 86;
+
 string_enum!(
     /// Why a run failed or was cancelled.
     FailureCause {
@@ -176,6 +180,7 @@ string_enum!(
         NodeFailure => "node_failure",
         Preempted => "preempted",
         OutputsMissing => "outputs_missing",
+        ToolVersionMismatch => "tool_version_mismatch",
         SubmitRejected => "submit_rejected",
         SubmitInterrupted => "submit_interrupted",
         UpstreamFailed => "upstream_failed",

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod pipeline;
 pub mod progress;
 pub mod recon_specs;
+pub mod releases;
 pub mod slurm;
 pub mod stages;
 pub mod workflow;

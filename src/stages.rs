@@ -46,6 +46,8 @@ pub enum OptKind {
     Choice(&'static [&'static str]),
     /// A list of names (atlases, suffixes): letters, digits, `_`, `-`, `.`.
     Names,
+    /// A non-empty list of some of these words.
+    Words(&'static [&'static str]),
     /// A file or directory the tool reads (bound read-only; must exist).
     InputPath,
     /// `{name: path}` datasets the tool reads (rendered `name=path`, bound read-only).
@@ -90,13 +92,11 @@ pub struct StageDef {
     pub needs: &'static [&'static str],
     /// Template file under templates/ that renders the sbatch script.
     pub template: &'static str,
-    /// The tool's executable name (the default `command` with `runtime: native`).
+    /// The tool's executable name (the default `command` with `runtime: native`); its
+    /// releases and how it prints its version are in `releases::TOOLS`.
     pub tool: &'static str,
     /// The stage reads the session's DICOM folder (it cannot run once that is gone).
     pub reads_dicom: bool,
-    /// Arguments that make the tool print its version (empty: it has none); the job
-    /// records the answer in its stdout (docs/provenance.md).
-    pub version_args: &'static [&'static str],
     /// Keys allowed under `pipelines.<stage>.options`, with their kinds.
     pub options: &'static [OptDef],
     /// Options the stage cannot run without.
@@ -115,7 +115,6 @@ pub const STAGES: &[StageDef] = &[
         needs: &[],
         template: "bids_conversion.sh.tera",
         tool: "heudiconv",
-        version_args: &["--version"],
         reads_dicom: true,
         options: &[
             opt("heuristic", OptKind::InputPath),
@@ -137,13 +136,15 @@ pub const STAGES: &[StageDef] = &[
         needs: &["bids_conversion"],
         template: "qsiprep.sh.tera",
         tool: "qsiprep",
-        version_args: &["--version"],
         reads_dicom: false,
         options: &[
             opt("output_resolution", OptKind::Number),
             opt("subject_anatomical_reference", OptKind::Choice(&["unbiased", "first-lex", "sessionwise"])),
             opt("bids_filter_file", OptKind::InputPath),
             opt("eddy_config", OptKind::InputPath),
+            // QSIPrep >= 26.1 `--gpu` (qsiprep/cli/parser.py L1006-1024 @26.1.1): the
+            // steps run on the GPU when `resources.gpus > 0`; older releases ignore it.
+            opt("gpu_steps", OptKind::Words(&["eddy", "diffprep", "drbuddi", "synthstrip", "synthseg", "all", "none"])),
             opt("extra_args", OptKind::Args),
         ],
         required_options: &["output_resolution"],
@@ -161,7 +162,6 @@ pub const STAGES: &[StageDef] = &[
         needs: &["qsiprep"],
         template: "qsirecon.sh.tera",
         tool: "qsirecon",
-        version_args: &["--version"],
         reads_dicom: false,
         options: &[
             opt("recon_spec", OptKind::ReconSpec),
@@ -189,7 +189,6 @@ pub const STAGES: &[StageDef] = &[
         needs: &["qsirecon"],
         template: "qsiparc.sh.tera",
         tool: "qsiparc",
-        version_args: &[],
         reads_dicom: false,
         options: &[opt("atlases", OptKind::Names), opt("extra_args", OptKind::Args)],
         required_options: &[],

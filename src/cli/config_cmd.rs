@@ -22,16 +22,55 @@ pub fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
     loaded.config.check_files(&loaded.path)?;
     check_against_the_store(&loaded.config)?;
     let effective = crate::config::effective::effective(&loaded.config);
+    let releases = releases(&loaded.config);
     match format {
-        Format::Json => output::json(&serde_json::json!({ "file": loaded.path, "config": effective })),
+        Format::Json => {
+            output::json(&serde_json::json!({ "file": loaded.path, "config": effective, "releases": releases }))
+        }
         Format::Table => {
             print!("# {} is valid; effective configuration:\n{}", loaded.path.display(), config::to_yaml(&effective));
+            for r in &releases {
+                println!("# release {}: {}", r.stage, r.text);
+            }
         }
     }
     for stage in crate::stages::STAGES.iter().filter(|s| loaded.config.pipeline(s.name).is_none()) {
         tracing::warn!(stage = stage.name, "no `pipelines.{}` section: this stage will not run", stage.name);
     }
     Ok(())
+}
+
+/// A stage's release as the configuration says it (pins are checked at parse time).
+#[derive(serde::Serialize)]
+struct StageRelease {
+    stage: &'static str,
+    pinned: Option<String>,
+    series: Option<&'static str>,
+    supported: String,
+    text: String,
+}
+
+fn releases(cfg: &crate::config::Config) -> Vec<StageRelease> {
+    cfg.enabled()
+        .map(|(def, pipe)| {
+            let tool = crate::releases::tool(def.tool).expect("every stage's tool has a release table");
+            let pinned = pipe.pinned(def).and_then(|r| r.ok());
+            let text = match &pinned {
+                Some(r) => format!("pinned {} ({}.x, supported)", r.display(), r.series),
+                None => format!(
+                    "not pinned: found once per image digest before the first submission (supported: {})",
+                    tool.supported()
+                ),
+            };
+            StageRelease {
+                stage: def.name,
+                pinned: pinned.as_ref().map(|r| r.version.clone()),
+                series: pinned.as_ref().map(|r| r.series),
+                supported: tool.supported(),
+                text,
+            }
+        })
+        .collect()
 }
 
 /// Label rules that would relabel registered subjects are refused. A store that does

@@ -34,13 +34,14 @@ pub fn run(explicit: Option<&Path>, a: Args) -> Result<u8> {
         println!("  {}{unit}: {} — {}", d.stage, d.decision, d.why);
         for r in &d.runs {
             println!(
-                "      run {} attempt {} {}{}{} job {}{}",
+                "      run {} attempt {} {}{}{} job {}{}{}",
                 r.run_id,
                 r.attempt,
                 r.status,
                 r.cause.as_ref().map_or(String::new(), |c| format!(" ({c})")),
                 if r.superseded { " superseded" } else { "" },
                 r.job_id.map_or("-".into(), |j| j.to_string()),
+                r.release.as_ref().map_or(String::new(), |v| format!(" release {v}")),
                 if r.message.is_empty() { String::new() } else { format!(": {}", r.message) }
             );
         }

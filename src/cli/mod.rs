@@ -118,7 +118,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Workflow(c) => workflow_cmd::run(config, c).await,
         Command::Sync { format } => workflow_cmd::sync_only(config, format).await,
         Command::Submit(a) => submit::submit(config, a).await,
-        Command::Render(a) => submit::render(config, a),
+        Command::Render(a) => submit::render(config, a).await,
         Command::Runs(c) => runs::run(config, c).await,
         Command::Templates(c) => templates_cmd::run(c),
         Command::Verify(a) => verify::run(config, a),

@@ -221,6 +221,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
                 subject: Some(r.subject_id),
                 session: r.session_id,
                 force: true,
+                units: None,
             };
             let report = tick(
                 &loaded.config,

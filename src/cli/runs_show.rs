@@ -203,6 +203,9 @@ fn print_provenance(d: &RunDetail) {
                 (_, _, Some(c)) => println!("  command:  {c} (resolved on the submitting host)"),
                 _ => {}
             }
+            if let Some(r) = &p.tool_release {
+                println!("  release:  {r} ({})", p.tool_release_found_by.as_deref().unwrap_or("-"));
+            }
         }
         None => {
             println!("  made by:  (no provenance recorded: run made before neuroflow recorded it, or never submitted)")

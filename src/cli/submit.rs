@@ -30,6 +30,11 @@ pub struct SubmitArgs {
     /// With --force: cancel the unit's live run and its downstream first.
     #[arg(long, requires = "force")]
     replace: bool,
+    /// Re-run on purpose the completed runs of the stage that another release made than
+    /// the one it runs now (pinned or found); their downstream follows, its upstream
+    /// having changed. A new image alone never redoes finished runs.
+    #[arg(long, conflicts_with_all = ["force", "replace"])]
+    other_release: bool,
     /// Print the scripts and sbatch commands; change nothing.
     #[arg(long)]
     dry_run: bool,
@@ -73,14 +78,47 @@ pub async fn submit(explicit: Option<&Path>, a: SubmitArgs) -> Result<u8> {
             }
         }
     }
-    let filter = Filter { stage: Some(a.stage.clone()), subject, session, force: a.force };
+    let units = if a.other_release {
+        let units = other_release_units(&loaded.config, &mut store, &a.stage, subject, session).await?;
+        if units.is_empty() {
+            return Ok(0);
+        }
+        Some(units)
+    } else {
+        None
+    };
+    let force = a.force || a.other_release;
+    let filter = Filter { stage: Some(a.stage.clone()), subject, session, force, units };
     let opts = TickOptions { filter, dry_run: a.dry_run, no_discover: true, ..Default::default() };
     let report = tick(&loaded.config, &mut store, &slurm(&loaded.config), &opts).await?;
     print_tick(&report, a.format);
     Ok(report.exit)
 }
 
-pub fn render(explicit: Option<&Path>, a: RenderArgs) -> Result<u8> {
+/// The units whose completed run of `stage` another release made than the current one.
+async fn other_release_units(
+    cfg: &crate::config::Config,
+    store: &mut crate::db::Store,
+    stage: &str,
+    subject: Option<i64>,
+    session: Option<i64>,
+) -> Result<Vec<(i64, Option<i64>)>> {
+    let def = check_stage(stage)?;
+    let now = crate::workflow::tool_release::resolve_stage(cfg, Some(store), def).await?.map_err(Error::Usage)?.release;
+    let tool = crate::releases::tool(def.tool).expect("every stage's tool has a release table");
+    let runs = store.completed_runs_with_release(stage)?;
+    let other: Vec<_> = runs
+        .iter()
+        .filter(|r| subject.is_none_or(|s| s == r.subject_id) && session.is_none_or(|s| Some(s) == r.session_id))
+        .filter(|r| r.release.as_deref().and_then(|v| tool.release(v)).is_none_or(|x| x.series != now.series))
+        .collect();
+    let same = runs.len() - other.len();
+    tracing::info!(stage, release = %now.display(), other = other.len(), same,
+        "{} completed {stage} run(s) made by another release than {} ({}); {same} by it", other.len(), now.display(), now.found_by);
+    Ok(other.iter().map(|r| (r.subject_id, r.session_id)).collect())
+}
+
+pub async fn render(explicit: Option<&Path>, a: RenderArgs) -> Result<u8> {
     let def = check_stage(&a.stage)?;
     let (loaded, mut store) = common::open_for_jobs(explicit)?;
     let cfg = &loaded.config;
@@ -90,7 +128,7 @@ pub fn render(explicit: Option<&Path>, a: RenderArgs) -> Result<u8> {
     let session = if def.level == Level::Session { a.session.as_deref() } else { None };
     let (subject, session) = resolve(cfg, &mut store, Some(&a.subject), session)?;
     let subject = subject.ok_or_else(|| Error::Usage("give --subject".into()))?;
-    let script = render_unit(cfg, &mut store, &load_templates(cfg)?, def, (subject, session))?;
+    let script = render_unit(cfg, &mut store, &load_templates(cfg)?, def, (subject, session)).await?;
     print!("{script}");
     Ok(0)
 }

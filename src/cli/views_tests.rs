@@ -85,6 +85,10 @@ fn status() -> Status {
             "bids_conversion sub-0003 ses-202403011400: the session is invalid (Missing required scans: DWI)".into(),
             "folder 20240315_0900 held (unmapped): ScanID \"20240315_0900\" is not in the mapping table".into(),
         ],
+        releases: vec![crate::workflow::status::StageReleases {
+            stage: "bids_conversion",
+            releases: [("1.5.1".to_string(), 2)].into(),
+        }],
     }
 }
 

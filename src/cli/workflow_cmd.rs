@@ -68,6 +68,10 @@ pub fn status_text(view: &crate::workflow::status::Status) -> String {
         let parts: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
         let _ = writeln!(out, "{stage}: {}", parts.join(", "));
     }
+    for r in &view.releases {
+        let parts: Vec<String> = r.releases.iter().map(|(v, n)| format!("{n} by {v}")).collect();
+        let _ = writeln!(out, "{} completed runs: {}", r.stage, parts.join(", "));
+    }
     if let Some(t) = &view.last_tick {
         let _ = writeln!(
             out,

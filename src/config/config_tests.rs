@@ -256,3 +256,64 @@ fn scratch_may_name_job_variables_and_nothing_else_of_the_shell() {
         assert!(e.contains("`paths.scratch`") && e.contains("job variables"), "{bad}: {e}");
     }
 }
+
+#[test]
+fn a_pinned_release_must_be_supported_and_quoted() {
+    let pin = |v: &str| {
+        MINIMAL.replace("    image: /img/qsiprep.sif\n", &format!("    image: /img/qsiprep.sif\n    version: {v}\n"))
+    };
+    let c = parse_text(&pin("\"26.1.1\"")).unwrap().config;
+    assert_eq!(c.pipeline("qsiprep").unwrap().version.as_ref().unwrap().0, "26.1.1");
+    let e = error_of(&pin("\"27.0.0\""));
+    assert!(e.contains("pipelines.qsiprep.version") && e.contains("QSIPrep 27.0.0"), "{e}");
+    assert!(e.contains("supported: 1.0.x, 1.1.x, 26.0.x, 26.1.x"), "{e}");
+    let e = error_of(&pin("1.0"));
+    assert!(e.contains("read as a number") && e.contains("quote the release"), "{e}");
+    let e = error_of(&pin("latest"));
+    assert!(e.contains("not a release number"), "{e}");
+}
+
+#[test]
+fn a_pinned_release_refuses_what_it_cannot_take() {
+    let cfg = MINIMAL.replace(
+        "    options: {output_resolution: 2}\n",
+        "    version: \"26.1.1\"\n    options: {output_resolution: 2, extra_args: ['--fs-license-file', '/l.txt']}\n",
+    );
+    let e = error_of(&cfg);
+    assert!(
+        e.contains("QSIPrep 26.1.1 cannot run this configuration") && e.contains("refuses --fs-license-file"),
+        "{e}"
+    );
+    assert!(parse_text(&cfg.replace("26.1.1", "26.0.0")).is_ok(), "26.0 still parses --fs-license-file");
+    let aux = with_qsirecon(
+        "recon_spec: mrtrix_multishell_msmt_noACT_apply, recon_spec_aux_files: /aux",
+        ", fs_license: /l.txt",
+    )
+    .replace("  qsirecon:\n", "  qsirecon:\n    version: \"1.1.1\"\n");
+    let e = error_of(&aux);
+    assert!(e.contains("options.recon_spec_aux_files") && e.contains("added in 1.2.0"), "{e}");
+    assert!(parse_text(&aux.replace("1.1.1", "1.2.0")).is_ok());
+}
+
+#[test]
+fn datasets_that_qsirecon_misreads_are_refused() {
+    let e =
+        error_of(&with_qsirecon("recon_spec: dsi_studio_gqi, datasets: {preprocessed: /d}", ", fs_license: /l.txt"));
+    assert!(e.contains("options.datasets") && e.contains("reserved") && e.contains("parser.py L51-52"), "{e}");
+    let e =
+        error_of(&with_qsirecon("recon_spec: dsi_studio_gqi, datasets: {atlas: /data/run=2}", ", fs_license: /l.txt"));
+    assert!(e.contains("holds '='") && e.contains("without '='"), "{e}");
+    assert!(
+        parse_text(&with_qsirecon("recon_spec: dsi_studio_gqi, datasets: {atlas: /d}", ", fs_license: /l.txt")).is_ok()
+    );
+}
+
+#[test]
+fn gpu_steps_are_qsipreps_words() {
+    let cfg = |steps: &str| {
+        MINIMAL.replace("{output_resolution: 2}", &format!("{{output_resolution: 2, gpu_steps: {steps}}}"))
+    };
+    assert!(parse_text(&cfg("[eddy, drbuddi]")).is_ok());
+    let e = error_of(&cfg("[cuda]"));
+    assert!(e.contains("options.gpu_steps") && e.contains("eddy, diffprep"), "{e}");
+}

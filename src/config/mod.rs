@@ -7,7 +7,7 @@ mod options;
 mod values;
 
 pub use model::*;
-pub use values::{Cpus, Gpus, MemMb, Pattern, SlurmName, WallTime};
+pub use values::{Cpus, Gpus, MemMb, Pattern, ReleasePin, SlurmName, WallTime};
 
 use std::path::{Path, PathBuf};
 
@@ -347,7 +347,14 @@ fn validate_pipeline(stage: &str, p: &Pipeline) -> Result<(), (String, String)> 
     if !(p.tool_mem_fraction > 0.0 && p.tool_mem_fraction <= 1.0) {
         return Err(("tool_mem_fraction".into(), "must be above 0 and at most 1 (e.g. 0.9)".into()));
     }
-    options::validate(def, p)
+    options::validate(def, p)?;
+    if let Some(pinned) = p.pinned(def) {
+        let r = pinned.map_err(|m| ("version".to_string(), m))?;
+        if let Some(c) = p.release_conflicts(&r).into_iter().next() {
+            return Err(("version".into(), format!("{} cannot run this configuration: {c}", r.display())));
+        }
+    }
+    Ok(())
 }
 
 /// Renders any serializable value as YAML (for `config check`).

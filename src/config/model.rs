@@ -252,6 +252,9 @@ pub struct Pipeline {
     pub image: Option<PathBuf>,
     /// Executable (runtime: native); defaults to the tool's usual name.
     pub command: Option<String>,
+    /// The tool release this stage runs (e.g. "26.1.1"); without it neuroflow asks the
+    /// image (or command) once per digest and renders the line for what it finds.
+    pub version: Option<super::values::ReleasePin>,
     /// Shell lines run before the tool (e.g. `module load qsiprep/1.0`); trusted, not quoted.
     #[serde(default)]
     pub setup: Vec<String>,

@@ -4,6 +4,7 @@
 
 use super::model::Pipeline;
 use crate::recon_specs::{self, SpecRef};
+use crate::releases::{self, Resolved};
 use crate::stages::{OptDef, OptKind, StageDef};
 use serde_yaml::Value;
 use std::path::Path;
@@ -29,6 +30,7 @@ fn check_value(o: &OptDef, v: &Value) -> Result<(), String> {
         OptKind::Bool => v.is_bool(),
         OptKind::Choice(words) => v.as_str().is_some_and(|s| words.contains(&s)),
         OptKind::Names => text_list(v).is_some_and(|l| l.iter().all(|s| is_name(s))),
+        OptKind::Words(words) => text_list(v).is_some_and(|l| !l.is_empty() && l.iter().all(|s| words.contains(s))),
         OptKind::InputPath | OptKind::ReconSpec => v.as_str().is_some_and(|s| !s.is_empty()),
         OptKind::Datasets => v.as_mapping().is_some_and(|m| {
             m.iter().all(|(k, p)| k.as_str().is_some_and(is_name) && p.as_str().is_some_and(|p| !p.is_empty()))
@@ -43,6 +45,7 @@ fn check_value(o: &OptDef, v: &Value) -> Result<(), String> {
         OptKind::Bool => "must be true or false".into(),
         OptKind::Choice(words) => format!("must be one of: {}", words.join(", ")),
         OptKind::Names => "must be a list of names (letters, digits, '_', '-', '.'), e.g. `[4S156Parcels]`".into(),
+        OptKind::Words(words) => format!("must be a list of some of: {}", words.join(", ")),
         OptKind::InputPath => "must be a path".into(),
         OptKind::ReconSpec => format!("must be a built-in spec ({}) or a spec file path", recon_specs::names()),
         OptKind::Datasets => "must map names to paths, e.g. `{atlaspack: /data/atlases}`".into(),
@@ -64,6 +67,36 @@ pub fn validate(def: &StageDef, p: &Pipeline) -> Result<(), Invalid> {
     }
     if let Some(o) = def.options.iter().find(|o| o.kind == OptKind::ReconSpec) {
         validate_recon_spec(p, o.name)?;
+    }
+    for o in def.options.iter().filter(|o| o.kind == OptKind::Datasets) {
+        if let Some(m) = p.options.get(o.name).and_then(Value::as_mapping) {
+            validate_datasets(o.name, m)?;
+        }
+    }
+    Ok(())
+}
+
+/// What QSIRecon's `--datasets` misreads (`ToDict`, qsirecon/cli/parser.py L35-55
+/// @26.0.0, L34-54 @1.0.0): the name `preprocessed` is reserved (the parser errors),
+/// and `name=path` is split on every `=`, so a path holding `=` fails to unpack and is
+/// silently taken whole as a path, named after its last component.
+fn validate_datasets(key: &str, m: &serde_yaml::Mapping) -> Result<(), Invalid> {
+    for (name, path) in m {
+        let (Some(name), Some(path)) = (name.as_str(), path.as_str()) else { continue };
+        if name == "preprocessed" {
+            return Err(invalid(
+                key,
+                "the dataset name `preprocessed` is reserved by QSIRecon for its input (qsirecon/cli/parser.py L51-52 @26.0.0: \"The 'preprocessed' derivative is reserved for internal use.\"); choose another name".into(),
+            ));
+        }
+        if path.contains('=') {
+            return Err(invalid(
+                key,
+                format!(
+                    "{name}: the path {path:?} holds '=': QSIRecon splits `name=path` on every '=' (qsirecon/cli/parser.py L43-47 @26.0.0) and would read it as a dataset named after the path's last folder; move or link the dataset to a path without '='"
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -148,6 +181,22 @@ pub fn resolve_paths(def: &StageDef, p: &mut Pipeline, base: &Path) {
 }
 
 impl Pipeline {
+    /// The release pinned with `version:`, checked against the tool's table (None
+    /// when nothing is pinned).
+    pub fn pinned(&self, def: &StageDef) -> Option<Result<Resolved, String>> {
+        let pin = self.version.as_ref()?;
+        let tool = releases::tool(def.tool)?;
+        Some(Resolved::new(tool, pin.0.trim(), "pinned"))
+    }
+
+    /// What this stage's options ask of `release` that the release cannot give.
+    pub fn release_conflicts(&self, release: &Resolved) -> Vec<String> {
+        let keys: Vec<&str> = self.options.keys().map(String::as_str).collect();
+        let extra = self.options.get("extra_args").and_then(text_list).unwrap_or_default();
+        let display = releases::tool(release.tool).map_or(release.tool, |t| t.display);
+        releases::conflicts(release.row(), display, &keys, &extra)
+    }
+
     /// The items of a list option; for `recon_suffixes` without a value, the
     /// built-in spec's suffixes.
     pub fn list_items(&self, def: &StageDef, name: &str) -> Vec<String> {

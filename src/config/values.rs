@@ -220,6 +220,32 @@ impl fmt::Display for SlurmName {
     }
 }
 
+/// A tool release pinned for a stage (`pipelines.<stage>.version`): `26.1.1`, `1.0`.
+/// YAML reads `26.1` as a number (and `1.0` as `1`), so a number is refused with the fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleasePin(pub String);
+deserialize_checked!(ReleasePin, "a tool release such as \"26.1.1\"");
+
+impl TryFrom<Raw> for ReleasePin {
+    type Error = String;
+    fn try_from(v: Raw) -> Result<Self, String> {
+        match v {
+            Raw::Str(s) if crate::releases::parse_version(&s).as_deref() == Some(s.trim()) => Ok(ReleasePin(s)),
+            Raw::Str(s) => Err(format!("{s:?} is not a release number; write it like \"26.1.1\"")),
+            other => Err(format!(
+                "{} was read as a number (YAML drops trailing zeros: 1.0 becomes 1); quote the release, e.g. version: \"26.1.1\"",
+                other.text()
+            )),
+        }
+    }
+}
+
+impl fmt::Display for ReleasePin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A regular expression, matched case-insensitively.
 #[derive(Debug, Clone)]
 pub struct Pattern(pub Regex);

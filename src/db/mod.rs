@@ -22,7 +22,7 @@ pub use frontier::Frontier;
 pub use intake::Verdict;
 pub use models::*;
 pub use notifications::Delivery;
-pub use provenance::{FileVersion, Provenance};
+pub use provenance::{FileVersion, Provenance, RunRelease};
 pub use reread::Reread;
 pub use runs::{JobUpdate, SubmittedJob};
 

@@ -116,6 +116,18 @@ diesel::table! {
         image_sha256 -> Nullable<Text>,
         command_path -> Nullable<Text>,
         recorded_at -> Timestamp,
+        tool_release -> Nullable<Text>,
+        tool_release_found_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    tool_releases (key) {
+        key -> Text,
+        tool -> Text,
+        version -> Text,
+        found_by -> Text,
+        found_at -> Timestamp,
     }
 }
 
@@ -188,8 +200,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     pipeline_runs,
     run_provenance,
     image_digests,
+    tool_releases,
     notifications,
     site_state,
     workflow_runs,
     audit_log,
 );
+diesel::allow_columns_to_appear_in_same_group_by_clause!(pipeline_runs::stage, run_provenance::tool_release);

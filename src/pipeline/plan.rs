@@ -74,6 +74,8 @@ pub struct Filter {
     pub session: Option<i64>,
     /// Plan even over a completed run or one that needs a person (not a live one).
     pub force: bool,
+    /// Only these units (`submit --other-release`: the runs another release made).
+    pub units: Option<Vec<Unit>>,
 }
 
 /// An upstream run a new run depends on.
@@ -188,7 +190,8 @@ fn admit(state: &mut State, out: &mut Plan, pol: &StagePolicy, max_live: u32, ru
 /// The units of a stage, filtered.
 fn units(def: &StageDef, s: &Snapshot, f: &Filter) -> Vec<Unit> {
     let subject_ok = |id: i64| f.subject.is_none_or(|x| x == id);
-    match def.level {
+    let listed = |u: &Unit| f.units.as_ref().is_none_or(|l| l.contains(u));
+    let all: Vec<Unit> = match def.level {
         Level::Subject => s.subjects.iter().copied().filter(|id| subject_ok(*id)).map(|id| (id, None)).collect(),
         Level::Session => s
             .sessions
@@ -196,7 +199,8 @@ fn units(def: &StageDef, s: &Snapshot, f: &Filter) -> Vec<Unit> {
             .filter(|x| subject_ok(x.subject_id) && f.session.is_none_or(|id| id == x.id))
             .map(|x| (x.subject_id, Some(x.id)))
             .collect(),
-    }
+    };
+    all.into_iter().filter(listed).collect()
 }
 
 enum Decision {
@@ -346,6 +350,11 @@ fn next_attempt(r: &RunView, refs: &[UpstreamRef], pol: &StagePolicy) -> Result<
         }
         (RunStatus::Cancelled, _) => Err(Outcome::NeedsHuman("cancelled in Slurm, outside neuroflow".into())),
         (_, Some(C::SubmitRejected)) => Err(Outcome::NeedsHuman("sbatch rejected the job".into())),
+        // A retry would meet the same image: the release it holds must be settled first.
+        (_, Some(C::ToolVersionMismatch)) => Err(Outcome::NeedsHuman(format!(
+            "its tool is not the release its script was written for (see the job's stderr); fix the image or `version:`, then `neuroflow runs retry {}`",
+            r.id
+        ))),
         (RunStatus::Failed | RunStatus::Lost, cause) if r.attempt < pol.max_attempts => {
             let cause = cause.unwrap_or(C::Lost);
             // Keep what earlier retries grew; grow more after OOM/TIMEOUT; take a raise

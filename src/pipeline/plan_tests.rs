@@ -169,6 +169,8 @@ fn rejected_or_person_cancelled_runs_need_a_human() {
         (RunStatus::Failed, FailureCause::SubmitRejected),
         (RunStatus::Cancelled, FailureCause::ByPerson),
         (RunStatus::Cancelled, FailureCause::SlurmCancelled),
+        // Not retried with attempts left: the image would hold the same release.
+        (RunStatus::Failed, FailureCause::ToolVersionMismatch),
     ] {
         let mut s = snapshot(false);
         let mut r = run(1, "bids_conversion", (1, Some(10)), status, &[]);

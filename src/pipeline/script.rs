@@ -3,6 +3,7 @@
 use super::request::Request;
 use crate::config::{Config, Pipeline, Runtime};
 use crate::domain::{ParticipantLabel, SessionLabel};
+use crate::releases::{self, Probe, Resolved};
 use crate::stages::StageDef;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -80,8 +81,55 @@ pub struct ToolSection {
     pub input_binds: Vec<String>,
     pub setup: Vec<String>,
     pub keep_work: bool,
-    /// Arguments that make the tool print its version (empty: none).
+    /// The release the script is written for, and how the job checks it.
+    pub release: ReleaseSection,
+}
+
+/// The tool release a script is written for (`releases`): its spellings, and how the
+/// job asks the tool for its version before running it (docs/tools.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseSection {
+    pub version: String,
+    pub series: &'static str,
+    pub found_by: String,
+    /// `QSIPrep 26.1.x`, for messages.
+    pub display: String,
+    pub session_flag: &'static str,
+    pub gpu_steps: bool,
+    /// Arguments that make the tool print its version (a `--version` tool) …
     pub version_args: Vec<&'static str>,
+    /// … or the Python code that prints its package's version (a tool without one).
+    pub python_code: Option<String>,
+    /// `grep -E` pattern of the line that holds the version.
+    pub line_pattern: String,
+    /// Every version line of this release starts with this.
+    pub accept_prefix: String,
+}
+
+impl ReleaseSection {
+    pub fn new(r: &Resolved) -> ReleaseSection {
+        let tool = releases::tool(r.tool).expect("a resolved release names a tool of the table");
+        let row = r.row();
+        let (version_args, python_code, printed) = match &tool.probe {
+            Probe::Flag { args, printed, .. } => (args.to_vec(), None, *printed),
+            Probe::PythonMetadata { dist, .. } => {
+                (vec![], Some(format!("import importlib.metadata as m; print(m.version({dist:?}))")), "{}")
+            }
+        };
+        let prefix = printed.split("{}").next().unwrap_or_default();
+        ReleaseSection {
+            version: r.version.clone(),
+            series: row.series,
+            found_by: r.found_by.clone(),
+            display: format!("{} {}.x", tool.display, row.series),
+            session_flag: row.session_flag,
+            gpu_steps: row.gpu_steps,
+            version_args,
+            python_code,
+            line_pattern: format!("^{}[0-9]", regex::escape(prefix)),
+            accept_prefix: format!("{prefix}{}.", row.series),
+        }
+    }
 }
 
 /// Who and what a script is for.
@@ -147,16 +195,23 @@ pub fn scratch_dir(cfg: &Config, name: &str, run_id: i64) -> String {
     format!("{base}/{name}-run{run_id}")
 }
 
+/// What runs: the stage, its configuration section and the release its tool holds.
+pub struct Stage<'a> {
+    pub def: &'a StageDef,
+    pub pipe: &'a Pipeline,
+    pub release: &'a Resolved,
+}
+
 /// Builds the template context of one run.
 pub fn context(
     cfg: &Config,
-    def: &StageDef,
-    pipe: &Pipeline,
+    stage: &Stage,
     target: &Target,
     run: &RunIdent,
     req: &Request,
     dependencies: &[String],
 ) -> ScriptContext {
+    let Stage { def, pipe, release } = *stage;
     let name = job_name(def.name, target.participant, target.session);
     let paths = run_paths(cfg, def.name, &name, run.id);
     let c = &cfg.containers;
@@ -205,10 +260,25 @@ pub fn context(
             input_binds: pipe.input_paths(def).into_iter().map(|(_, p)| p).collect(),
             setup: pipe.setup.clone(),
             keep_work: pipe.keep_work,
-            version_args: def.version_args.to_vec(),
+            release: ReleaseSection::new(release),
         },
-        options: pipe.template_options(def),
+        options: spelled(pipe.template_options(def), release.row()),
     }
+}
+
+/// Option values as `release` spells them (QSIPrep 1.0: `first-alphabetically`).
+fn spelled(
+    mut options: BTreeMap<String, serde_json::Value>,
+    release: &releases::Release,
+) -> BTreeMap<String, serde_json::Value> {
+    for sp in release.spelled {
+        if let Some(v) = options.get_mut(sp.option)
+            && v.as_str() == Some(sp.value)
+        {
+            *v = serde_json::Value::String(sp.as_.to_string());
+        }
+    }
+    options
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@ use super::render::Templates;
 use crate::config::{Config, parse};
 use crate::domain::{ParticipantLabel, SessionLabel};
 use crate::pipeline::request::Request;
-use crate::pipeline::script::{RunIdent, Target, context};
+use crate::pipeline::script::{RunIdent, Stage, Target, context};
+use crate::releases::Resolved;
 use crate::stages::{STAGES, stage};
 use std::path::Path;
 
@@ -47,8 +48,25 @@ pipelines:
     parse(Path::new("/etc/nf/neuroflow.yaml"), &yaml, None).expect("test config").config
 }
 
-fn render(cfg: &Config, stage_name: &str, deps: &[String]) -> Result<String, super::render::RenderError> {
+/// The newest supported release of the stage's tool.
+fn newest(stage_name: &str) -> &'static str {
     let def = stage(stage_name).unwrap();
+    crate::releases::tool(def.tool).unwrap().releases.last().unwrap().tested
+}
+
+fn render(cfg: &Config, stage_name: &str, deps: &[String]) -> Result<String, super::render::RenderError> {
+    render_for(cfg, stage_name, deps, newest(stage_name))
+}
+
+/// The script for `version` of the stage's tool.
+pub(crate) fn render_for(
+    cfg: &Config,
+    stage_name: &str,
+    deps: &[String],
+    version: &str,
+) -> Result<String, super::render::RenderError> {
+    let def = stage(stage_name).unwrap();
+    let release = Resolved::new(crate::releases::tool(def.tool).unwrap(), version, "pinned").unwrap();
     let pipe = cfg.pipeline(stage_name).unwrap();
     let p = ParticipantLabel::new("0042").unwrap();
     let s = SessionLabel::new("202401151430").unwrap();
@@ -61,7 +79,7 @@ fn render(cfg: &Config, stage_name: &str, deps: &[String]) -> Result<String, sup
     };
     let run = RunIdent { id: 7, token: "3f2a", attempt: 1 };
     let req = Request::from_config(pipe, &cfg.slurm);
-    let ctx = context(cfg, def, pipe, &target, &run, &req, deps);
+    let ctx = context(cfg, &Stage { def, pipe, release: &release }, &target, &run, &req, deps);
     Templates::new(&[])?.render(def.template, &ctx)
 }
 
@@ -147,7 +165,7 @@ fn apptainer_line(script: &str) -> Vec<String> {
     // The tool's run, not the `--version` probe echoed for provenance.
     let line = script
         .lines()
-        .find(|l| l.contains(" run --cleanenv --containall ") && !l.starts_with("echo "))
+        .find(|l| l.contains(" run --cleanenv --containall ") && !l.starts_with("NF_TOOL_VERSION="))
         .expect("an apptainer line");
     shlex::split(line).expect("the apptainer line parses as shell words")
 }
@@ -231,4 +249,53 @@ fn gpu_selection_survives_cleanenv_and_scratch_expands_job_variables() {
     cfg.paths.scratch = Some("${SLURM_TMPDIR}/my nf".into());
     let s = render(&cfg, "qsiprep", &[]).unwrap();
     assert!(s.contains(r#"NF_SCRATCH="${SLURM_TMPDIR}"'/my nf/nf-qsiprep-sub-0042-run7'"#), "{s}");
+}
+
+/// The tool's argument list in a native script (the line that starts with the command).
+fn native_args(script: &str, command: &str) -> Vec<String> {
+    let line = script.lines().find(|l| l.starts_with(&format!("{command} "))).expect("the tool's line");
+    shlex::split(line).expect("shell words")[1..].to_vec()
+}
+
+#[test]
+fn each_release_gets_its_own_spelling() {
+    let cfg = config("/data", "native");
+    let words = |stage: &str, v: &str| native_args(&render_for(&cfg, stage, &[], v).unwrap(), stage);
+    let new = words("qsiprep", "26.1.1");
+    assert!(new.windows(3).any(|w| w == ["--session-label", "202401151430", "202402011000"]), "{new:?}");
+    assert!(new.windows(2).any(|w| w == ["--gpu", "eddy"]), "26.1 with a GPU: --gpu eddy: {new:?}");
+    for old in ["26.0.0", "1.1.1", "1.0.2"] {
+        let w = words("qsiprep", old);
+        assert!(w.windows(3).any(|w| w == ["--session-id", "202401151430", "202402011000"]), "{old}: {w:?}");
+        assert!(!w.contains(&"--gpu".to_string()), "{old} has no --gpu: {w:?}");
+    }
+    let mut lex = cfg.clone();
+    let opts = &mut lex.pipelines.iter_mut().find(|(k, _)| k.0 == "qsiprep").unwrap().1.options;
+    opts.insert("subject_anatomical_reference".into(), "first-lex".into());
+    opts.insert("gpu_steps".into(), serde_yaml::from_str("[eddy, drbuddi]").unwrap());
+    let spelled = |v: &str| native_args(&render_for(&lex, "qsiprep", &[], v).unwrap(), "qsiprep");
+    assert!(spelled("1.0.2").windows(2).any(|w| w == ["--subject-anatomical-reference", "first-alphabetically"]));
+    assert!(spelled("1.1.1").windows(2).any(|w| w == ["--subject-anatomical-reference", "first-lex"]));
+    assert!(spelled("26.1.1").windows(3).any(|w| w == ["--gpu", "eddy", "drbuddi"]));
+    let mut cpu = cfg.clone();
+    cpu.pipelines.iter_mut().find(|(k, _)| k.0 == "qsiprep").unwrap().1.resources.gpus = Default::default();
+    let w = native_args(&render_for(&cpu, "qsiprep", &[], "26.1.1").unwrap(), "qsiprep");
+    assert!(!w.contains(&"--gpu".to_string()), "no --gpu without a GPU: {w:?}");
+}
+
+#[test]
+fn the_job_checks_the_release_before_the_tool_runs() {
+    let cfg = config("/data", "apptainer");
+    let s = render_for(&cfg, "qsiprep", &[], "26.1.1").unwrap();
+    let check = s.find("case \"$NF_TOOL_VERSION\" in").expect("a release check");
+    let tool = s.find("/images/qsiprep.sif /data/bids").expect("the tool's line");
+    assert!(check < tool, "the check comes first");
+    assert!(s.contains("  'QSIPrep v26.1.'*) ;;"), "{s}");
+    assert!(s.contains("exit 86"), "{s}");
+    let parc = render_for(&cfg, "qsiparc", &[], "0.1.2").unwrap();
+    assert!(
+        parc.contains("exec --cleanenv --containall /images/qsiparc.sif python3 -c 'import importlib.metadata"),
+        "{parc}"
+    );
+    assert!(parc.contains("  0.1.*) ;;") || parc.contains("  '0.1.'*) ;;"), "{parc}");
 }

@@ -78,6 +78,10 @@ impl<S: Scheduler> Submitter<'_, S> {
                 report.skipped.extend(group.iter().map(|r| format!("{}: {why}", self.name(r))));
                 continue;
             }
+            if let Err(why) = recorder.tools.get(group[0].stage.name) {
+                report.skipped.extend(group.iter().map(|r| format!("{}: {why}", self.name(r))));
+                continue;
+            }
             if group.len() == 1 {
                 self.one_run(store, recorder, group[0], report).await?;
                 continue;

@@ -33,8 +33,10 @@ pub async fn checks(cfg: &Config, slurm: &SlurmCli) -> Vec<Check> {
     out.push(store(cfg));
     out.extend(paths(cfg));
     out.push(mapping(cfg));
+    let mut cache = release_cache(cfg);
     for (def, pipe) in cfg.enabled() {
         out.push(tool(cfg, def.name, pipe, def.tool).await);
+        out.push(release(cfg, cache.as_mut(), def).await);
         out.push(sbatch_test(cfg, slurm, def.name, &Request::from_config(pipe, &cfg.slurm)).await);
     }
     out.push(match slurm.accounting(&[JobId(1)]).await {
@@ -141,6 +143,27 @@ async fn tool(cfg: &Config, stage: &str, pipe: &crate::config::Pipeline, default
                 "`{command}` is not on PATH after the stage's setup lines; install it, fix pipelines.{stage}.command/setup (or containers.apptainer)"
             ),
         ),
+        Err(e) => fail(name, e.to_string()),
+    }
+}
+
+/// The store as the release cache, when it exists with every migration applied
+/// (doctor applies none); None means every release is asked afresh.
+fn release_cache(cfg: &Config) -> Option<Store> {
+    let mut s = Store::connect(&cfg.database_url()).ok()?;
+    s.migration_status().ok()?.iter().all(|m| m.applied).then_some(s)
+}
+
+/// The release the stage's tool holds (pinned or found), and whether neuroflow
+/// supports it: the same resolution a tick makes before it renders.
+async fn release(cfg: &Config, store: Option<&mut Store>, def: &'static crate::stages::StageDef) -> Check {
+    let name = format!("stage {} release", def.name);
+    match super::tool_release::resolve_stage(cfg, store, def).await {
+        Ok(Ok(t)) => {
+            let r = &t.release;
+            ok(name, format!("{} ({}): supported ({}.x)", r.display(), r.found_by, r.series))
+        }
+        Ok(Err(why)) => fail(name, why),
         Err(e) => fail(name, e.to_string()),
     }
 }

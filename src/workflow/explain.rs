@@ -21,6 +21,8 @@ pub struct RunLine {
     pub job_id: Option<i64>,
     pub superseded: bool,
     pub message: String,
+    /// The tool release the run's script was written for (docs/tools.md).
+    pub release: Option<String>,
 }
 
 /// What the planner decides for one stage of the unit.
@@ -34,8 +36,9 @@ pub struct StageDecision {
     pub runs: Vec<RunLine>,
 }
 
-fn line(r: &Run) -> RunLine {
+fn line(r: &Run, releases: &std::collections::HashMap<i64, String>) -> RunLine {
     RunLine {
+        release: releases.get(&r.id).cloned(),
         run_id: r.id,
         attempt: r.attempt,
         status: r.status.to_string(),
@@ -105,7 +108,10 @@ pub fn explain(
                 Some(o) => words(o, &planned.runs, current),
                 None => ("disabled", format!("no enabled `pipelines.{}` section", def.name)),
             };
-            let history = store.run_history(def.name, subject.id, sid)?.iter().map(line).collect();
+            let history = store.run_history(def.name, subject.id, sid)?;
+            let ids: Vec<i64> = history.iter().map(|r| r.id).collect();
+            let releases = store.releases_of_runs(&ids)?;
+            let history = history.iter().map(|r| line(r, &releases)).collect();
             out.push(StageDecision { stage: def.name, session: label, decision, why, runs: history });
         }
     }

@@ -23,6 +23,7 @@ pub mod status;
 pub mod stop;
 pub mod submit;
 pub mod tick;
+pub mod tool_release;
 pub mod track;
 pub mod triage;
 pub mod verify;

@@ -8,7 +8,8 @@ use crate::db::Store;
 use crate::error::{Error, Result};
 use crate::pipeline::plan::{PlannedRun, UpstreamRef};
 use crate::pipeline::request::Request;
-use crate::pipeline::script::{RunIdent, RunPaths, Target, context, job_name, run_paths};
+use crate::pipeline::script::{RunIdent, RunPaths, Stage, Target, context, job_name, run_paths};
+use crate::releases::Resolved;
 use crate::slurm::render::Templates;
 use crate::stages::StageDef;
 
@@ -63,15 +64,18 @@ pub fn script(
     p: &Prepared,
     run: &PlannedRun,
     ident: &RunIdent,
+    release: &Resolved,
 ) -> (RunPaths, std::result::Result<String, String>) {
     let paths = run_paths(cfg, run.stage.name, &p.name, ident.id);
-    let ctx = context(cfg, run.stage, p.pipe, &p.target, ident, &run.request, &p.dep_jobs);
+    let stage = Stage { def: run.stage, pipe: p.pipe, release };
+    let ctx = context(cfg, &stage, &p.target, ident, &run.request, &p.dep_jobs);
     (paths, templates.render(run.stage.template, &ctx).map_err(|e| e.to_string()))
 }
 
 /// `neuroflow render`: the script `def` would get for a unit now (run id 0, no
-/// dependency), covering the sessions the planner would give it.
-pub fn render_unit(
+/// dependency), covering the sessions the planner would give it, for the release
+/// pinned or found.
+pub async fn render_unit(
     cfg: &Config,
     store: &mut Store,
     templates: &Templates,
@@ -96,6 +100,7 @@ pub fn render_unit(
         request: Request::from_config(pipe, &cfg.slurm),
     };
     let p = prepare(cfg, &labels, &run, &[])?;
-    let (_, text) = script(cfg, templates, &p, &run, &RunIdent { id: 0, token: "render", attempt: 1 });
+    let tool = super::tool_release::resolve_stage(cfg, Some(store), def).await?.map_err(Error::Usage)?;
+    let (_, text) = script(cfg, templates, &p, &run, &RunIdent { id: 0, token: "render", attempt: 1 }, &tool.release);
     text.map_err(Error::Usage)
 }

@@ -1,14 +1,15 @@
 //! What made a run, recorded before its sbatch (docs/provenance.md): the image and
 //! its SHA-256 (hashed once per file version, cached in the store by path, size and
 //! mtime) or the native command's resolved path, the script's and the effective
-//! configuration's hashes, and neuroflow's version. The tool's own version is
-//! printed by the job itself (`neuroflow-provenance:` line in its stdout).
+//! configuration's hashes, neuroflow's version and the tool release the script was
+//! written for (`tool_release`). The job prints the tool's own answer too
+//! (`neuroflow-provenance:` lines in its stdout).
 
+use super::tool_release::{StageTool, Tools};
 use crate::config::{Config, Runtime};
 use crate::db::{FileVersion, Provenance, Store};
 use crate::error::{Error, Result};
 use sha2::Digest;
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -26,32 +27,22 @@ pub struct ToolIdentity {
     pub command_path: Option<String>,
 }
 
-/// Identities of the stages submitted in one tick, and the config hash.
+/// The tools of the stages submitted in one tick (identity and release), and the
+/// config hash.
 pub struct Recorder {
     config_sha256: String,
-    tools: HashMap<&'static str, ToolIdentity>,
+    pub tools: Tools,
 }
 
 impl Recorder {
-    pub fn new(cfg: &Config) -> Self {
-        Recorder { config_sha256: crate::config::effective::sha256(cfg), tools: HashMap::new() }
+    pub fn new(cfg: &Config, tools: Tools) -> Self {
+        Recorder { config_sha256: crate::config::effective::sha256(cfg), tools }
     }
 
-    /// The provenance of run `run_id` of `stage`, whose script is `script`.
-    pub fn of(
-        &mut self,
-        cfg: &Config,
-        store: &mut Store,
-        stage: &'static str,
-        run_id: i64,
-        script: &str,
-    ) -> Result<Provenance> {
-        if !self.tools.contains_key(stage) {
-            let id = tool_identity(cfg, store, stage)?;
-            self.tools.insert(stage, id);
-        }
-        let t = &self.tools[stage];
-        Ok(Provenance {
+    /// The provenance of run `run_id` of `tool`'s stage, whose script is `script`.
+    pub fn of(&self, tool: &StageTool, run_id: i64, script: &str) -> Provenance {
+        let t = &tool.identity;
+        Provenance {
             run_id,
             neuroflow_version: VERSION.to_string(),
             config_sha256: self.config_sha256.clone(),
@@ -62,7 +53,9 @@ impl Recorder {
             command_path: t.command_path.clone(),
             // Microseconds: what PostgreSQL keeps.
             recorded_at: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now().naive_utc(), 6),
-        })
+            tool_release: Some(tool.release.version.clone()),
+            tool_release_found_by: Some(tool.release.found_by.clone()),
+        }
     }
 }
 
@@ -81,7 +74,8 @@ pub fn sha256_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     format!("{:x}", h.finalize())
 }
 
-fn tool_identity(cfg: &Config, store: &mut Store, stage: &str) -> Result<ToolIdentity> {
+/// How `stage`'s tool is identified: the image and its digest, or the command.
+pub(super) fn tool_identity(cfg: &Config, store: Option<&mut Store>, stage: &str) -> Result<ToolIdentity> {
     let Some(pipe) = cfg.pipeline(stage) else { return Ok(ToolIdentity::default()) };
     let def = crate::stages::stage(stage);
     match pipe.runtime {
@@ -103,8 +97,9 @@ fn tool_identity(cfg: &Config, store: &mut Store, stage: &str) -> Result<ToolIde
     }
 }
 
-/// SHA-256 of an image file, from the cache when its size and mtime are unchanged.
-pub fn image_digest(store: &mut Store, path: &Path) -> Result<String> {
+/// SHA-256 of an image file, from the cache when its size and mtime are unchanged
+/// (without a store: hashed, not remembered).
+pub fn image_digest(store: Option<&mut Store>, path: &Path) -> Result<String> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
     let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
     let v = FileVersion {
@@ -112,13 +107,18 @@ pub fn image_digest(store: &mut Store, path: &Path) -> Result<String> {
         mtime_ns: mtime.map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
     };
     let key = path.display().to_string();
-    if let Some(hit) = store.cached_digest(&key, v)? {
+    let mut store = store;
+    if let Some(s) = store.as_deref_mut()
+        && let Some(hit) = s.cached_digest(&key, v)?
+    {
         return Ok(hit);
     }
     let started = std::time::Instant::now();
     let digest = sha256_file(path)?;
     tracing::info!(image = %key, sha256 = %digest, seconds = started.elapsed().as_secs_f64(), "hashed container image");
-    store.remember_digest(&key, v, &digest)?;
+    if let Some(s) = store {
+        s.remember_digest(&key, v, &digest)?;
+    }
     Ok(digest)
 }
 

@@ -53,6 +53,33 @@ pub struct Status {
     pub totals: BTreeMap<String, BTreeMap<String, usize>>,
     pub last_tick: Option<LastTick>,
     pub needs_person: Vec<String>,
+    /// Per stage, in chain order: how many completed current runs each tool release
+    /// made (`unrecorded`: made before neuroflow recorded releases).
+    pub releases: Vec<StageReleases>,
+}
+
+/// The releases that made a stage's completed runs.
+#[derive(Debug, Serialize)]
+pub struct StageReleases {
+    pub stage: &'static str,
+    pub releases: BTreeMap<String, i64>,
+}
+
+/// Completed current runs by stage and release, counted by the store.
+pub fn releases(store: &mut Store, stages: &[&'static str]) -> Result<Vec<StageReleases>> {
+    let counts = store.completed_by_release()?;
+    Ok(stages
+        .iter()
+        .map(|stage| StageReleases {
+            stage,
+            releases: counts
+                .iter()
+                .filter(|(s, _, _)| s == stage)
+                .map(|(_, r, n)| (r.clone().unwrap_or_else(|| "unrecorded".into()), *n))
+                .collect(),
+        })
+        .filter(|s| !s.releases.is_empty())
+        .collect())
 }
 
 fn run_cell(r: &Run, max_attempts: u32) -> Cell {
@@ -145,5 +172,6 @@ pub fn status(cfg: &Config, store: &mut Store, subject: Option<&str>, stage: Opt
         status: t.status.to_string(),
         counts: serde_json::from_str(&t.counts_json).unwrap_or_default(),
     });
-    Ok(Status { stages, rows, totals, last_tick, needs_person })
+    let releases = releases(store, &stages)?;
+    Ok(Status { stages, rows, totals, last_tick, needs_person, releases })
 }

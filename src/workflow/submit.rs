@@ -4,6 +4,7 @@
 use super::prepare::{prepare, script};
 use super::provenance::Recorder;
 use super::snapshot::Labels;
+use super::tool_release::Tools;
 use crate::config::Config;
 use crate::db::{JobUpdate, NewRun, Store, SubmittedJob, encode_ids};
 use crate::domain::{FailureCause, JobId};
@@ -102,7 +103,11 @@ impl<S: Scheduler> Submitter<'_, S> {
                 super::provenance::ensure_bids_generated_by(self.cfg)?;
             }
         }
-        let mut recorder = Recorder::new(self.cfg);
+        // Each stage's release is known before anything is rendered; a stage whose
+        // release is unsupported or unknown waits, and a person hears why.
+        let stages = plan.runs.iter().map(|r| r.stage);
+        let mut recorder = Recorder::new(self.cfg, Tools::resolve(self.cfg, store, stages).await?);
+        report.rejected.extend(recorder.tools.problems());
         if self.cfg.slurm.arrays && !self.dry_run {
             self.submit_arrays(store, &mut recorder, plan, &mut report).await?;
             return Ok(report);
@@ -118,6 +123,9 @@ impl<S: Scheduler> Submitter<'_, S> {
                 }
             };
             let outcome = if let Some(why) = halted(&mut report) {
+                report.skipped.push(format!("{name}: {why}"));
+                Done::Failed
+            } else if let Err(why) = recorder.tools.get(run.stage.name) {
                 report.skipped.push(format!("{name}: {why}"));
                 Done::Failed
             } else {
@@ -154,7 +162,7 @@ impl<S: Scheduler> Submitter<'_, S> {
     ) -> Result<Done> {
         if self.dry_run {
             let p = prepare(self.cfg, self.labels, run, deps)?;
-            return self.preview(p, run, deps, report).await;
+            return self.preview(p, recorder, run, deps, report).await;
         }
         match self.record_intent(store, recorder, run, deps, report)? {
             Intended::Ready(i) => self.send(store, run, *i, report).await,
@@ -174,6 +182,7 @@ impl<S: Scheduler> Submitter<'_, S> {
     ) -> Result<Intended> {
         let p = prepare(self.cfg, self.labels, run, deps)?;
         let name = p.name.clone();
+        let Ok(tool) = recorder.tools.get(run.stage.name) else { return Ok(Intended::Not(Done::Failed)) };
         let token = uuid::Uuid::new_v4().simple().to_string();
         let placeholder = run_paths(self.cfg, run.stage.name, &name, 0);
         let new = NewRun {
@@ -211,7 +220,7 @@ impl<S: Scheduler> Submitter<'_, S> {
             Err(e) => return Err(e.into()),
         };
         let ident = RunIdent { id: stored.id, token: &token, attempt: run.attempt };
-        let (paths, text) = script(self.cfg, self.templates, &p, run, &ident);
+        let (paths, text) = script(self.cfg, self.templates, &p, run, &ident, &tool.release);
         let text = match text {
             Ok(t) => t,
             Err(e) => return Ok(Intended::Not(self.reject(store, stored.id, &name, &e, report)?)),
@@ -221,13 +230,7 @@ impl<S: Scheduler> Submitter<'_, S> {
             let msg = format!("cannot prepare the job: {e}");
             return Ok(Intended::Not(self.reject(store, stored.id, &name, &msg, report)?));
         }
-        match recorder.of(self.cfg, store, run.stage.name, stored.id, &text) {
-            Ok(prov) => store.record_provenance(&prov)?,
-            Err(e) => {
-                let msg = format!("cannot identify the tool: {e}");
-                return Ok(Intended::Not(self.reject(store, stored.id, &name, &msg, report)?));
-            }
-        }
+        store.record_provenance(&recorder.of(tool, stored.id, &text))?;
         let (participant, session) = (p.target.participant.to_string(), p.target.session.map(|s| s.to_string()));
         Ok(Intended::Ready(Box::new(Intent {
             stored,
@@ -310,6 +313,7 @@ impl<S: Scheduler> Submitter<'_, S> {
     async fn preview(
         &self,
         mut p: super::prepare::Prepared<'_>,
+        recorder: &Recorder,
         run: &PlannedRun,
         deps: &[(i64, String)],
         report: &mut SubmitReport,
@@ -320,7 +324,8 @@ impl<S: Scheduler> Submitter<'_, S> {
         let live_runs: Vec<String> =
             deps.iter().filter(|(_, j)| !j.starts_with('<')).map(|(r, j)| format!("run {r} (job {j})")).collect();
         let ident = RunIdent { id: 0, token: "dry-run", attempt: run.attempt };
-        let (paths, text) = script(self.cfg, self.templates, &p, run, &ident);
+        let Ok(tool) = recorder.tools.get(run.stage.name) else { return Ok(Done::Failed) };
+        let (paths, text) = script(self.cfg, self.templates, &p, run, &ident, &tool.release);
         let Ok(text) = text.map_err(|e| report.rejected.push(format!("{name}: {e}"))) else {
             return Ok(Done::Failed);
         };

@@ -25,8 +25,10 @@ pub(super) fn site() -> Site {
          mapping: {{csv_file: m.csv}}\n\
          protocol: {{required_scans: [{{name: T1w, series_description_pattern: t1}}]}}\n\
          containers: {{fs_license: {root}/license.txt}}\n\
-         pipelines:\n  bids_conversion: {{{tool}}}\n  qsiprep: {{{tool}, options: {{output_resolution: 2}}}}\n\
-         \x20 qsirecon: {{{tool}, options: {{recon_spec: dsi_studio_gqi}}}}\n  qsiparc: {{{tool}}}\n"
+         pipelines:\n  bids_conversion: {{{tool}, version: '1.5.1'}}\n\
+         \x20 qsiprep: {{{tool}, version: '26.1.1', options: {{output_resolution: 2}}}}\n\
+         \x20 qsirecon: {{{tool}, version: '26.0.0', options: {{recon_spec: dsi_studio_gqi}}}}\n\
+         \x20 qsiparc: {{{tool}, version: '0.1.2'}}\n"
     );
     let cfg = crate::config::parse(&dir.path().join("neuroflow.yaml"), &yaml, None).expect("test config").config;
     let store = Store::open(&cfg.database_url()).expect("store");

@@ -182,7 +182,12 @@ fn final_facts(rec: &AcctRecord) -> JobUpdate {
 /// is cancelled for that reason whatever became of its own job (no attempt used):
 /// even a COMPLETED job ran on output neuroflow judged failed (Slurm's afterok only
 /// saw exit 0), so its outputs are not results.
-pub fn terminal_event(state: &JobState, outputs_missing: &[String], upstream_failed: bool) -> (RunEvent, String) {
+pub fn terminal_event(
+    state: &JobState,
+    exit_code: i32,
+    outputs_missing: &[String],
+    upstream_failed: bool,
+) -> (RunEvent, String) {
     use FailureCause as C;
     let failed = |c: C, m: &str| (RunEvent::Failed(c), m.to_string());
     match state {
@@ -198,6 +203,10 @@ pub fn terminal_event(state: &JobState, outputs_missing: &[String], upstream_fai
         JobState::NodeFail | JobState::BootFail => failed(C::NodeFailure, "node failure"),
         JobState::Preempted => failed(C::Preempted, "preempted"),
         JobState::Cancelled => (RunEvent::Cancelled(C::SlurmCancelled), "cancelled in Slurm, outside neuroflow".into()),
+        JobState::Failed if exit_code == crate::domain::TOOL_VERSION_MISMATCH_EXIT => failed(
+            C::ToolVersionMismatch,
+            "the tool is not the release its script was written for (the job's stderr says which); the tool did not run",
+        ),
         _ => failed(C::NonzeroExit, "job failed"),
     }
 }
@@ -214,7 +223,7 @@ fn on_accounting(
         return on_unknown(cfg, store, run, rec, statuses, report);
     };
     let missing = if rec.state == JobState::Completed { missing_outputs(cfg, store, run, rec.start)? } else { vec![] };
-    let (event, msg) = terminal_event(&rec.state, &missing, statuses.upstream_failed(run));
+    let (event, msg) = terminal_event(&rec.state, rec.exit_code, &missing, statuses.upstream_failed(run));
     let updated = store.apply_run_event(run.id, event, &final_facts(rec), &msg)?;
     statuses.0.insert(run.id, updated.status);
     tracing::info!(run_id = run.id, stage = %run.stage, job_id = %rec.job_id, state = %rec.state_text,

@@ -20,6 +20,11 @@ pub struct Signature {
 
 pub const SIGNATURES: &[Signature] = &[
     Signature {
+        name: "tool_version_mismatch",
+        pattern: r"neuroflow: tool_version_mismatch:",
+        fix: "the image holds another release than its script was written for: pin `version:` to the image's release or restore the image, then `neuroflow runs retry`",
+    },
+    Signature {
         name: "out_of_memory",
         pattern: r"(?i)oom[-_ ]kill|out of memory|MemoryError|exceeded (job )?memory limit|Killed process",
         fix: "raise resources.mem_gb (or retry.max_mem_gb)",

@@ -86,6 +86,29 @@ fn end_to_end(db: TestDb, runtime: Runtime) {
             assert!(!walk(&d.join(&dir)).is_empty(), "{runtime:?}: nothing in {dir}");
         }
     }
+    // The last stage is the real QSIParc: its own tables, sidecars and dataset description.
+    let tsvs: Vec<String> = walk(&d.join("qsiparc")).into_iter().filter(|f| f.ends_with("_diffmap.tsv")).collect();
+    assert_eq!(tsvs.len(), 4, "one table per scalar map (FA, MD) and session: {tsvs:?}");
+    for t in &tsvs {
+        let text = std::fs::read_to_string(t).unwrap();
+        assert!(text.starts_with("index\tlabel\themisphere\tvolume_mm3\tvoxel_count"), "{t}: {text}");
+        assert_eq!(text.lines().count(), 5, "4 regions of the atlas: {text}");
+        assert!(std::path::Path::new(&t.replace(".tsv", ".json")).is_file(), "{t}: sidecar");
+    }
+    let desc = std::fs::read_to_string(d.join("qsiparc/dataset_description.json")).unwrap();
+    assert!(desc.contains("\"Name\": \"QSIParc\""), "{desc}");
+    let parc_run = rows.iter().find(|r| r["stage"] == "qsiparc").unwrap();
+    let show = site.json(&["runs", "show", &parc_run["id"].to_string()]);
+    assert_eq!(show["provenance"]["tool_release"], "0.1.2", "{show}");
+    assert_eq!(show["provenance"]["tool_release_found_by"], "package metadata", "{show}");
+    let prep_run = rows.iter().find(|r| r["stage"] == "qsiprep").unwrap();
+    let prep = site.json(&["runs", "show", &prep_run["id"].to_string()]);
+    assert_eq!(
+        (&prep["provenance"]["tool_release"], &prep["provenance"]["tool_release_found_by"]),
+        (&"26.0.0".into(), &"--version".into()),
+        "{prep}"
+    );
+    assert_eq!(show["tool"]["tool_version"], "0.1.2", "the job asked the real QSIParc: {show}");
     // Each job's scratch is gone, and so are the work directories of units that succeeded.
     let work = site.root().join("work");
     assert!(walk(&work.join("scratch")).is_empty(), "scratch left behind: {:?}", walk(&work.join("scratch")));
@@ -222,9 +245,11 @@ fn gains_a_session(db: TestDb, runtime: Runtime) {
     assert!(runs(&site, false).iter().all(|r| r["status"] == "completed"));
     let covered = std::fs::read_to_string(site.root().join("derivatives/qsiprep/sub-0009/sessions.txt")).unwrap();
     assert_eq!(covered.trim(), "ses-R1,ses-R2");
-    // QSIParc re-ran over its own earlier outputs (--force) and they are this run's.
-    let calls = std::fs::read_to_string(site.root().join("derivatives/qsiparc/.standin-calls.log")).unwrap();
-    assert_eq!(calls.lines().filter(|l| l.contains("-s R1 force=1")).count(), 2, "{calls}");
+    // The real QSIParc re-ran over its own earlier outputs: without --force it would
+    // skip them, and the run would fail its check for outputs fresh since the job began.
+    let parc: Vec<_> = find(&history, "qsiparc", "0009").into_iter().filter(|r| r["session"] == "R1").collect();
+    assert_eq!(parc.len(), 2, "R1's QSIParc ran twice");
+    assert!(parc.iter().all(|r| r["status"] == "completed"), "both with fresh outputs: {parc:?}");
 }
 
 #[test]

@@ -355,6 +355,8 @@ fn admin_views_answer_plain_sql(db: TestDb) {
         image_sha256: Some("a".repeat(64)),
         command_path: None,
         recorded_at: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now().naive_utc(), 6),
+        tool_release: Some("26.0.0".into()),
+        tool_release_found_by: Some("image label org.label-schema.version".into()),
     };
     store.record_provenance(&prov).unwrap();
     store.record_provenance(&prov).unwrap();
@@ -364,6 +366,17 @@ fn admin_views_answer_plain_sql(db: TestDb) {
         "SELECT image_path AS a, image_sha256 AS b, participant AS c FROM nf_provenance WHERE job_id = 4817213",
     );
     assert_eq!((made[0].a.as_str(), made[0].b.len(), made[0].c.as_str()), ("/images/qsirecon.sif", 64, "0042"));
+    let release = crate::support::db::query3(
+        db.url(),
+        "SELECT tool_release AS a, tool_release_found_by AS b, stage AS c FROM nf_provenance WHERE job_id = 4817213",
+    );
+    assert_eq!(release[0].a, "26.0.0", "the release a job was written for is in the admins' view");
+    // The release found for an image digest is kept with the digest (and the tool).
+    let key = format!("image:{}", "a".repeat(64));
+    assert_eq!(store.cached_release(&key, "qsirecon").unwrap(), None);
+    store.remember_release(&key, "qsirecon", "26.0.0", "--version").unwrap();
+    assert_eq!(store.cached_release(&key, "qsirecon").unwrap(), Some(("26.0.0".into(), "--version".into())));
+    assert_eq!(store.cached_release(&key, "qsiprep").unwrap(), None, "another tool's answer is not this one's");
     // The image digest cache answers only for the same file version.
     let v = neuroflow::db::FileVersion { size_bytes: 10, mtime_ns: 99 };
     store.remember_digest("/images/qsirecon.sif", v, &"a".repeat(64)).unwrap();

@@ -17,6 +17,22 @@ pub fn venv() -> PathBuf {
     v
 }
 
+/// The real tools of scripts/tool-envs.sh (QSIParc, QSIPrep's parsers); tests that need
+/// them fail when they are missing.
+pub fn tools() -> PathBuf {
+    let t = PathBuf::from(std::env::var("NEUROFLOW_TOOLS").unwrap_or_else(|_| "/opt/neuroflow-tools".into()));
+    assert!(t.join("qsiparc/bin/qsiparc").is_file(), "{} has no qsiparc: run `bash scripts/tool-envs.sh`", t.display());
+    t
+}
+
+/// The folders an image that holds `venv` must contain: the venv and the Python
+/// installation it was made from.
+pub fn venv_image_dirs(venv: &Path) -> Vec<String> {
+    let python = std::fs::canonicalize(venv.join("bin/python3")).unwrap();
+    let prefix = python.parent().and_then(Path::parent).unwrap().display().to_string();
+    vec![venv.display().to_string(), prefix]
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Runtime {
     /// Each tool as a plain command.
@@ -90,9 +106,7 @@ pub fn site(db: TestDb, o: &ChainOpts) -> Site {
         let cmd = format!("{v}/bin/heudiconv");
         let path = format!("PATH={v}/bin:/usr/local/bin:/usr/bin:/bin");
         // The image holds the venv and the Python it was made from.
-        let python = std::fs::canonicalize(venv().join("bin/python3")).unwrap();
-        let prefix = python.parent().and_then(Path::parent).unwrap().display().to_string();
-        let t = tool(o.runtime, &images, "heudiconv", &cmd, &[v.clone(), prefix], &[&path, "NO_ET=1"]);
+        let t = tool(o.runtime, &images, "heudiconv", &cmd, &venv_image_dirs(&venv()), &[&path, "NO_ET=1"]);
         (t, format!("['export PATH={v}/bin:$PATH', 'export NO_ET=1']"))
     } else {
         (
@@ -101,6 +115,17 @@ pub fn site(db: TestDb, o: &ChainOpts) -> Site {
         )
     };
     let tool = |name: &str| tool(o.runtime, &images, name, &format!("{s}/{name}"), std::slice::from_ref(&s), &[]);
+    // The real QSIParc (PyPI 0.1.2), natively or in an image that holds its venv.
+    let qsiparc = tools().join("qsiparc");
+    let q = qsiparc.display().to_string();
+    let parc = self::tool(
+        o.runtime,
+        &images,
+        "qsiparc",
+        &format!("{q}/bin/qsiparc"),
+        &venv_image_dirs(&qsiparc),
+        &[&format!("PATH={q}/bin:/usr/local/bin:/usr/bin:/bin")],
+    );
     let yaml = format!(
         r#"mapping: {{csv_file: mapping.csv}}
 discovery: {{stability_minutes: 0}}
@@ -144,7 +169,7 @@ pipelines:
         qmem = o.qsiprep_mem_gb,
         prep = tool("qsiprep"),
         recon = tool("qsirecon"),
-        parc = tool("qsiparc"),
+        parc = parc,
     );
     std::fs::create_dir_all(root.join("atlases")).unwrap();
     let base = std::fs::read_to_string(site.config()).unwrap();

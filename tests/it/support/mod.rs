@@ -2,6 +2,7 @@
 
 pub mod chain;
 pub mod db;
+pub mod parsers;
 pub mod site;
 pub mod slurm;
 
