@@ -13,7 +13,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEMO=${NEUROFLOW_DEMO_DIR:-/tmp/neuroflow-demo}
 VENV=${NEUROFLOW_VENV:-/opt/neuroflow-venv}
 TOOLS=${NEUROFLOW_TOOLS:-/opt/neuroflow-tools}
-bash "$HERE/scripts/setup.sh"
+NEUROFLOW_SETUP_RELEASES="" bash "$HERE/scripts/setup.sh"
 # shellcheck disable=SC1091
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 (cd "$HERE" && cargo build --locked --release --workspace --bins)

@@ -7,6 +7,7 @@
 #   + chromium (headless: the status page test) (apt)
 #   Rust toolchain with rustfmt + clippy (rustup, if missing)
 #   PostgreSQL (apt, started; role neuroflow_test)   Slurm with accounting (slurm/up.sh)
+#   Slurm 24.11 and 26.05 beside 22.05, from Debian trixie/sid roots (slurm/release.sh)
 #   the real Apptainer in a Debian sid debootstrap root (scripts/apptainer-root.sh)
 #   Python venv with heudiconv + dcm2niix + pydicom (scripts/python-env.sh)
 #   the real QSIParc and QSIPrep's parser at every supported release (scripts/tool-envs.sh)
@@ -63,6 +64,11 @@ runuser -u postgres -- psql -q -c "DO \$\$BEGIN
 log "PostgreSQL ready (role neuroflow_test)"
 
 bash "$HERE/slurm/up.sh"
+# Slurm 24.11 and 26.05 beside it (Debian trixie / sid roots, built once, cached): the
+# suite's release runs (scripts/test.sh). NEUROFLOW_SETUP_RELEASES="" skips them (the demo).
+for release in ${NEUROFLOW_SETUP_RELEASES-24.11 26.05}; do
+  bash "$HERE/slurm/up.sh" --release "$release" | tail -n 1
+done
 # The real Apptainer (build, inspect) in a debootstrap root: release detection tests.
 bash "$HERE/scripts/apptainer-root.sh" >/dev/null
 if [ "${NEUROFLOW_SETUP_PYTHON:-1}" = 1 ] && [ -f "$HERE/scripts/python-env.sh" ]; then

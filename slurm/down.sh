@@ -5,6 +5,7 @@
 #   bash slurm/down.sh slurmctld    stop only the named daemon(s) (used by record.sh to
 #                                   capture "controller down"/"slurmdbd down" outputs;
 #                                   up.sh brings them back)
+#   bash slurm/down.sh --release 24.11 [DAEMON...]   the same for a release of release.sh
 #
 # Reads /run/neuroflow-slurm/pids ("<name> <pid> <pidfile>" lines written by up.sh) and
 # signals a pid only if /proc/<pid>/comm still equals <name>; it never matches processes
@@ -22,6 +23,12 @@ NF_TAG=slurm-down
 . "$HERE/lib.sh"
 
 [ "$(id -u)" = 0 ] || nf_die "must run as root"
+# `--release 24.11|26.05` (or $NEUROFLOW_SLURM_RELEASE): what release.sh started.
+nf_pick_release "$@"
+if [ "$NF_RELEASE" != 22.05 ]; then exec bash "$HERE/release.sh" down "$NF_RELEASE" "${NF_ARGS[@]}"; fi
+set -- "${NF_ARGS[@]}"
+# 22.05's own client commands, whatever release's wrappers a caller put first on PATH.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 # One up.sh/down.sh at a time (test binaries may call up.sh concurrently).
 nf_serialize "$@"
 ORDER=(slurmd slurmctld slurmdbd mariadbd munged)

@@ -15,6 +15,23 @@ NF_MARIADB_OURS=$NF_RUN_DIR/mariadbd.ours
 NF_T0=$(date +%s.%N)
 NF_TAG=${NF_TAG:-slurm}
 
+# nf_pick_release "$@": the Slurm release to act on: `--release R` (the first two
+# arguments), else $NEUROFLOW_SLURM_RELEASE, else 22.05 (the host's packages). Sets
+# NF_RELEASE and NF_ARGS (the other arguments). 24.11 and 26.05 run from Debian roots
+# (release.sh).
+nf_pick_release() {
+  NF_RELEASE=${NEUROFLOW_SLURM_RELEASE:-22.05}
+  NF_ARGS=("$@")
+  if [ "${1:-}" = --release ]; then
+    NF_RELEASE=${2:-}
+    NF_ARGS=("${@:3}")
+  fi
+  case $NF_RELEASE in
+    22.05 | 24.11 | 26.05) ;;
+    *) nf_die "unknown Slurm release '$NF_RELEASE' (the scripts run 22.05, 24.11 and 26.05)" ;;
+  esac
+}
+
 nf_elapsed() { awk -v a="$(date +%s.%N)" -v b="$NF_T0" 'BEGIN { printf "%.1f", a - b }'; }
 nf_log() { printf '[%s %5ss] %s\n' "$NF_TAG" "$(nf_elapsed)" "$*"; }
 nf_die() { printf '[%s %5ss] ERROR: %s\n' "$NF_TAG" "$(nf_elapsed)" "$*" >&2; exit 1; }

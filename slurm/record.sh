@@ -2,7 +2,9 @@
 # record.sh — re-capture slurm/recorded/: real outputs of the exact sbatch / squeue /
 # sacct / scancel command lines neuroflow's Slurm adapter runs, taken from the live
 # local cluster (up.sh), for the parser unit tests. Never edit the recordings by hand;
-# run this again instead:   bash slurm/record.sh      (as root, ~3 minutes)
+# run this again instead:   bash slurm/record.sh [--release 24.11|26.05]   (as root, ~3 minutes)
+# Each release's set goes to slurm/recorded/<release>/ (22.05 by default: up.sh's own;
+# 24.11 and 26.05 from release.sh, whose client commands are put first on PATH).
 #
 # For every case NAME it writes, in slurm/recorded/:
 #   NAME.stdout, NAME.stderr   what the command printed
@@ -22,10 +24,18 @@ NF_TAG=slurm-record
 . "$HERE/lib.sh"
 
 [ "$(id -u)" = 0 ] || nf_die "must run as root"
+nf_pick_release "$@"
+export NEUROFLOW_SLURM_RELEASE=$NF_RELEASE
+case $NF_RELEASE in
+  22.05) export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH DEBIAN="Debian 12 bookworm" ;;
+  24.11) export PATH=/var/cache/neuroflow/slurm-24.11/bin:$PATH DEBIAN="Debian 13 trixie, in a debootstrap root (release.sh)" ;;
+  26.05) export PATH=/var/cache/neuroflow/slurm-26.05/bin:$PATH DEBIAN="Debian sid, in a debootstrap root (release.sh)" ;;
+esac
+NF_TAG=slurm-record-$NF_RELEASE
 # the user's environment must not change what the slurm commands print
 while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(SLURM|SBATCH|SQUEUE|SACCT|SINFO|SCONTROL)_' || true)
 
-OUT=$HERE/recorded
+OUT=$HERE/recorded/$NF_RELEASE
 WORK=$(mktemp -d /tmp/nf-rec.XXXXXX)
 STAGE=$WORK/recorded
 J=$WORK/jobs
@@ -164,6 +174,7 @@ sacct_settled() {
 
 # ------------------------------------------------------------------ 0. cluster up, old jobs gone
 bash "$HERE/up.sh" || nf_die "up.sh failed"
+CLUSTER=$(scontrol show config | awk '$1 == "ClusterName" {print $3}')
 mapfile -t old < <(squeue -h -o '%A %j' | awk '$2 ~ /^nf-rec-/ {print $1}')
 if [ "${#old[@]}" -gt 0 ]; then
   nf_log "cancelling ${#old[@]} leftover nf-rec job(s)"
@@ -196,8 +207,8 @@ case_id ignored sbatch_partition_gpu
 mkjob clusters <<'EOF'
 echo "hello from job $SLURM_JOB_ID"
 EOF
-rec sbatch_clusters "--clusters=localcluster: stdout is 'ID;localcluster'" \
-  sbatch --parsable --clusters=localcluster "$J/clusters.sh"
+rec sbatch_clusters "--clusters=$CLUSTER: stdout is 'ID;$CLUSTER'" \
+  sbatch --parsable --clusters="$CLUSTER" "$J/clusters.sh"
 case_id ignored sbatch_clusters
 
 # this array is also the running+throttled array of squeue_mixed
@@ -245,14 +256,16 @@ EOF
 rec sbatch_too_many_gpus "#SBATCH --gres=gpu:3 (node has 2): rejected, rc 1" \
   sbatch --parsable "$J/too-many-gpus.sh"
 
-# afterok on an id that never existed is NOT rejected: slurmctld drops the dependency
-# and the job runs at once (its row is in sacct_terminal/squeue_terminal)
+# afterok on an id that never existed: 22.05 does NOT reject it (slurmctld drops the
+# dependency and the job runs at once: its row is in sacct_terminal/squeue_terminal);
+# 24.11 and 26.05 reject it ("Job dependency problem")
 mkjob dependency-unknown --dependency=afterok:$UNKNOWN <<'EOF'
 echo "ran although afterok:999999 never existed"
 EOF
-rec sbatch_dependency_unknown "#SBATCH --dependency=afterok:$UNKNOWN (an id that never existed): ACCEPTED, rc 0, bare id; the dependency is dropped and the job runs at once (COMPLETED in sacct_terminal)" \
+rec sbatch_dependency_unknown "#SBATCH --dependency=afterok:$UNKNOWN (an id that never existed): 22.05 ACCEPTS it (rc 0, bare id; the dependency is dropped, the job runs: COMPLETED in sacct_terminal); 24.11 and 26.05 REJECT it (rc 1, 'Job dependency problem')" \
   sbatch --parsable "$J/dependency-unknown.sh"
-case_id T_DEPUNKNOWN sbatch_dependency_unknown
+T_DEPUNKNOWN=""
+if [ "$(cat "$STAGE/sbatch_dependency_unknown.rc")" = 0 ]; then case_id T_DEPUNKNOWN sbatch_dependency_unknown; fi
 # only a malformed dependency is rejected at submit time
 mkjob dependency-rejected --dependency=afterok: <<'EOF'
 true
@@ -391,7 +404,7 @@ mkjob t-gpu --partition=gpu --gres=gpu:1 <<'EOF'
 echo "CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"
 EOF
 submit T_GPU t-gpu
-TERM_IDS="$T_DEPUNKNOWN,$T_OK,$T_EXIT3,$T_KILLDEP,$T_CANCEL,$T_CANCELP,$T_OOM,$T_KILL9,$T_RSS,$T_ARRAY,$T_GPU"
+TERM_IDS="${T_DEPUNKNOWN:+$T_DEPUNKNOWN,}$T_OK,$T_EXIT3,$T_KILLDEP,$T_CANCEL,$T_CANCELP,$T_OOM,$T_KILL9,$T_RSS,$T_ARRAY,$T_GPU"
 
 wait_until 60 "t-cancel-running RUNNING" is_state "$T_CANCEL" RUNNING
 rec scancel_ok "scancel of a RUNNING and a PENDING (--begin) job: rc 0, no output" scancel "$T_CANCEL" "$T_CANCELP"
@@ -400,7 +413,9 @@ rec scancel_finished "scancel of a job that already COMPLETED (still within MinJ
 
 wait_until 120 "all sacct_terminal jobs finished in squeue" gone_from_queue "$TERM_IDS"
 SACCT_PREV=""
-wait_until 120 "sacct_terminal rows terminal and settled" sacct_settled "$TERM_IDS" 14
+N_TERM=14 # job rows of TERM_IDS (array tasks each; 13 where afterok:$UNKNOWN was rejected)
+[ -n "$T_DEPUNKNOWN" ] || N_TERM=13
+wait_until 120 "sacct_terminal rows terminal and settled" sacct_settled "$TERM_IDS" "$N_TERM"
 rec sacct_terminal "one sacct call, job rows + .batch/.extern step rows: COMPLETED (afterok:$UNKNOWN, see sbatch_dependency_unknown); COMPLETED; FAILED 3:0; --kill-on-invalid-dep=yes job cancelled by its failed dependency: plain CANCELLED, Start=End, NodeList 'None assigned', no steps; scancel of a RUNNING job: 'CANCELLED by 0' (.batch CANCELLED 0:15); scancel of a PENDING (--begin) job: 'CANCELLED by 0', no steps; OUT_OF_MEMORY 0:125 (--mem=100M, 400 MB); kill -9 \$\$: FAILED 0:9 (.batch CANCELLED 0:9); ~300 MB MaxRSS on .batch (--mem=1G, ReqMem 1G); array 0-3 with task 2 FAILED 1:0 (last task reuses the base id as JobIDRaw); partition gpu with gres/gpu=1 in AllocTRES" \
   "${SACCT[@]}" --jobs="$TERM_IDS" "$SACCT_FMT"
 
@@ -441,10 +456,10 @@ STOPPED=0
 # Recorded Slurm outputs (generated by \`slurm/record.sh\` — do not edit)
 
 Real outputs of the exact command lines neuroflow's Slurm adapter runs, captured from the
-local test cluster of \`slurm/up.sh\` ($(sbatch --version), Debian 12; one node \`localhost\`
+local test cluster of \`slurm/up.sh --release $NF_RELEASE\` ($(sbatch --version), $DEBIAN; cluster \`$CLUSTER\`, one node \`localhost\`
 CPUs=8 RealMemory=16000 Gres=gpu:2, partitions \`debug\` (default) and \`gpu\`,
 slurmdbd accounting, cgroup v1 memory limits, PrologFlags=Contain so jobs have an
-\`.extern\` step, MinJobAge=300). Re-capture everything with \`bash slurm/record.sh\`.
+\`.extern\` step, MinJobAge=300). Re-capture this set with \`bash slurm/record.sh --release $NF_RELEASE\`.
 
 Per case: \`NAME.stdout\`, \`NAME.stderr\`, \`NAME.rc\` (exit code), \`NAME.cmd\` (the exact
 argv, shell-quoted, then a comment line with the date and \`sbatch --version\`).
@@ -453,7 +468,7 @@ names \`nf-rec-<case>\`, comment \`neuroflow:run=<uuid>\`). Job ids are real and
 between recordings; ${UNKNOWN} is an id that never existed.
 
 Command shapes:
-- submit: \`sbatch --parsable SCRIPT\` (and \`sbatch --parsable --clusters=localcluster SCRIPT\`)
+- submit: \`sbatch --parsable SCRIPT\` (and \`sbatch --parsable --clusters=$CLUSTER SCRIPT\`)
 - queue: \`$(quote_argv "${SQUEUE[@]}") --jobs=ID,... $(quote_argv "$SQUEUE_FMT")\`
 - accounting: \`$(quote_argv "${SACCT[@]}") --jobs=ID,... $SACCT_FMT\`
 - cancel: \`scancel ID ...\`

@@ -30,6 +30,7 @@ fn counts() -> TickCounts {
         exit: 1,
         transient: true,
         plan: BTreeMap::new(),
+        slurm_release: Some("24.11.5".into()),
     }
 }
 

@@ -29,6 +29,8 @@ pub struct Provenance {
     pub tool_release: Option<String>,
     /// How that release was learned: `pinned`, `label …`, `--version`, `package metadata`.
     pub tool_release_found_by: Option<String>,
+    /// The Slurm release it was submitted through (`sbatch --version`: `24.11.5`).
+    pub slurm_release: Option<String>,
 }
 
 /// A file version: the digest cache key.

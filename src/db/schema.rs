@@ -118,6 +118,7 @@ diesel::table! {
         recorded_at -> Timestamp,
         tool_release -> Nullable<Text>,
         tool_release_found_by -> Nullable<Text>,
+        slurm_release -> Nullable<Text>,
     }
 }
 

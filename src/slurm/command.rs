@@ -15,11 +15,13 @@ pub struct SlurmCli {
     pub timeout: Duration,
     /// How long the last squeue/sacct took (a busy controller answers slowly).
     last_query: std::sync::Arc<std::sync::Mutex<Duration>>,
+    /// `sbatch --version`, asked once per process.
+    release: std::sync::Arc<std::sync::Mutex<Option<super::SlurmRelease>>>,
 }
 
 impl SlurmCli {
     pub fn new(timeout: Duration) -> Self {
-        SlurmCli { bin_dir: None, timeout, last_query: Default::default() }
+        SlurmCli { bin_dir: None, timeout, last_query: Default::default(), release: Default::default() }
     }
 
     /// The duration of the last squeue or sacct call (zero before any).
@@ -69,6 +71,20 @@ pub(super) fn error_summary(stderr: &str) -> String {
     if errors.is_empty() { lines.join("; ") } else { errors.join("; ") }
 }
 
+/// What an sbatch that accepted no job means: a rejected dependency (decided again
+/// next tick, once tracking has refreshed the upstream runs: 24.11 and later refuse an
+/// `afterok` on a job slurmctld no longer knows, which 22.05 silently dropped), or a
+/// rejection a person must fix.
+pub(super) fn submit_error(script: &str, stderr: &str) -> SlurmError {
+    let message = error_summary(stderr);
+    let script = script.to_string();
+    if message.contains("dependency") {
+        SlurmError::DependencyRejected { script, message }
+    } else {
+        SlurmError::Rejected { script, message }
+    }
+}
+
 fn failed(argv: &[String], out: &Output) -> SlurmError {
     SlurmError::Failed { argv: display_argv(argv), code: out.code, stderr: error_summary(&out.stderr) }
 }
@@ -77,13 +93,7 @@ impl Scheduler for SlurmCli {
     async fn submit(&self, script: &Path) -> Result<Submitted, SlurmError> {
         let (_, out) = self.call("sbatch", vec!["--parsable".into(), script.display().to_string()]).await?;
         if !out.success() {
-            let message = error_summary(&out.stderr);
-            let script = script.display().to_string();
-            return Err(if message.contains("dependency") {
-                SlurmError::DependencyRejected { script, message }
-            } else {
-                SlurmError::Rejected { script, message }
-            });
+            return Err(submit_error(&script.display().to_string(), &out.stderr));
         }
         Ok(parse::sbatch(&out.stdout)?)
     }
@@ -193,5 +203,15 @@ impl Scheduler for SlurmCli {
             return Err(failed(&argv, &out));
         }
         Ok(parse::max_array_size(&out.stdout)?)
+    }
+
+    async fn release(&self) -> Result<super::SlurmRelease, SlurmError> {
+        if let Some(r) = self.release.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok(r);
+        }
+        let (argv, out) = self.call("sbatch", vec!["--version".into()]).await?;
+        let r = super::SlurmRelease::parse(&out.stdout).ok_or_else(|| failed(&argv, &out))?;
+        *self.release.lock().unwrap_or_else(|p| p.into_inner()) = Some(r.clone());
+        Ok(r)
     }
 }

@@ -253,4 +253,9 @@ impl Scheduler for FakeSlurm {
         self.call("scontrol")?;
         Ok(1001)
     }
+
+    async fn release(&self) -> Result<super::SlurmRelease, SlurmError> {
+        // Local in the real one (no controller call): not counted.
+        Ok(super::SlurmRelease::parse("slurm-wlm 22.05.8").expect("a release"))
+    }
 }

@@ -6,6 +6,7 @@ pub mod parse;
 pub mod render;
 pub mod runner;
 mod state;
+pub mod version;
 
 #[cfg(test)]
 pub mod fake;
@@ -18,6 +19,7 @@ pub use command::SlurmCli;
 pub use parse::{AcctRecord, QueueRow, Submitted};
 pub use state::JobState;
 pub use state::never_starts;
+pub use version::SlurmRelease;
 
 use crate::domain::JobId;
 use std::future::Future;
@@ -71,6 +73,9 @@ pub trait Scheduler {
     fn cancel(&self, ids: &[String]) -> impl Future<Output = Result<(), SlurmError>>;
     /// The cluster's `MaxArraySize` (array indexes stay below it).
     fn max_array_size(&self) -> impl Future<Output = Result<u32, SlurmError>>;
+    /// The release of the client commands (`sbatch --version`: local, no controller
+    /// call), asked once per process.
+    fn release(&self) -> impl Future<Output = Result<SlurmRelease, SlurmError>>;
 }
 
 /// Joins ids for `--jobs=`.

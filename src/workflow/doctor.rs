@@ -39,6 +39,10 @@ pub async fn checks(cfg: &Config, slurm: &SlurmCli) -> Vec<Check> {
         out.push(release(cfg, cache.as_mut(), def).await);
         out.push(sbatch_test(cfg, slurm, def.name, &Request::from_config(pipe, &cfg.slurm)).await);
     }
+    out.push(match slurm.release().await {
+        Ok(r) => ok("slurm release", r.describe()),
+        Err(e) => fail("slurm release", format!("{e}; install the Slurm client commands (sbatch) on this host")),
+    });
     out.push(match slurm.accounting(&[JobId(1)]).await {
         Ok(_) => ok("slurm accounting", "sacct answers"),
         Err(e) => fail("slurm accounting", format!("{e}; neuroflow reads every job's end from sacct: start slurmdbd")),

@@ -32,11 +32,13 @@ pub struct ToolIdentity {
 pub struct Recorder {
     config_sha256: String,
     pub tools: Tools,
+    /// The Slurm release the jobs go through (`sbatch --version`).
+    pub slurm_release: Option<String>,
 }
 
 impl Recorder {
-    pub fn new(cfg: &Config, tools: Tools) -> Self {
-        Recorder { config_sha256: crate::config::effective::sha256(cfg), tools }
+    pub fn new(cfg: &Config, tools: Tools, slurm_release: Option<String>) -> Self {
+        Recorder { config_sha256: crate::config::effective::sha256(cfg), tools, slurm_release }
     }
 
     /// The provenance of run `run_id` of `tool`'s stage, whose script is `script`.
@@ -55,6 +57,7 @@ impl Recorder {
             recorded_at: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now().naive_utc(), 6),
             tool_release: Some(tool.release.version.clone()),
             tool_release_found_by: Some(tool.release.found_by.clone()),
+            slurm_release: self.slurm_release.clone(),
         }
     }
 }

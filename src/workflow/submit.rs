@@ -106,7 +106,9 @@ impl<S: Scheduler> Submitter<'_, S> {
         // Each stage's release is known before anything is rendered; a stage whose
         // release is unsupported or unknown waits, and a person hears why.
         let stages = plan.runs.iter().map(|r| r.stage);
-        let mut recorder = Recorder::new(self.cfg, Tools::resolve(self.cfg, store, stages).await?);
+        let tools = Tools::resolve(self.cfg, store, stages).await?;
+        let slurm_release = self.slurm.release().await.ok().map(|r| r.version);
+        let mut recorder = Recorder::new(self.cfg, tools, slurm_release);
         report.rejected.extend(recorder.tools.problems());
         if self.cfg.slurm.arrays && !self.dry_run {
             self.submit_arrays(store, &mut recorder, plan, &mut report).await?;

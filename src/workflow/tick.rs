@@ -34,6 +34,8 @@ pub struct TickReport {
     pub plan: BTreeMap<String, BTreeMap<String, usize>>,
     pub submit: Option<SubmitReport>,
     pub slurm_calls: u32,
+    /// The Slurm release of the client commands, when the tick called Slurm.
+    pub slurm_release: Option<String>,
     pub problems: Vec<String>,
     /// The problems that need a person (also in `problems`): what notifications are made of.
     #[serde(skip)]
@@ -72,6 +74,9 @@ pub struct TickCounts {
     /// Planning outcomes per stage.
     #[serde(default)]
     pub plan: BTreeMap<String, BTreeMap<String, usize>>,
+    /// The Slurm release the tick talked to (`sbatch --version`), when it called Slurm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm_release: Option<String>,
 }
 
 impl TickReport {
@@ -90,6 +95,7 @@ impl TickReport {
             exit: self.exit,
             transient: self.transient,
             plan: self.plan.clone(),
+            slurm_release: self.slurm_release.clone(),
         }
     }
 }
@@ -111,6 +117,9 @@ pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts
         if opts.dry_run { None } else { Some(store.begin_tick(&crate::domain::host(), std::process::id(), false)?) };
     report.tick_id = tick.as_ref().map(|t| t.id);
     let result = stages(cfg, store, slurm, opts, &mut report).await;
+    if report.slurm_calls > 0 {
+        report.slurm_release = slurm_release(slurm).await;
+    }
     if let Err(e) = &result {
         tracing::error!(exit = e.exit_class() as u8, "{e}");
         report.problems.push(e.to_string());
@@ -138,6 +147,17 @@ pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts
         super::notify::notify(cfg, store, &report).await;
     }
     Ok(report)
+}
+
+/// The release of the Slurm commands (asked once per process; local, no controller
+/// call); one warning per process when the suite never ran on anything that old.
+async fn slurm_release<S: Scheduler>(slurm: &S) -> Option<String> {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    let r = slurm.release().await.ok()?;
+    if r.standing() == crate::slurm::version::Standing::OlderThanTested {
+        WARNED.call_once(|| tracing::warn!(slurm_release = %r.version, "{}", r.describe()));
+    }
+    Some(r.version)
 }
 
 /// How old the status page may get while nothing changes (its "last tick" line).

@@ -4,6 +4,7 @@
 use crate::support::chain::{ChainOpts, RECON_SUFFIX, Runtime, find, runs, site, ticks};
 use crate::support::db::TestDb;
 use neuroflow_synth::Manufacturer;
+use serde_json::Value;
 use std::process::Command;
 use std::time::Instant;
 
@@ -109,6 +110,18 @@ fn end_to_end(db: TestDb, runtime: Runtime) {
         "{prep}"
     );
     assert_eq!(show["tool"]["tool_version"], "0.1.2", "the job asked the real QSIParc: {show}");
+    // The Slurm release the jobs went through, as the commands on PATH answer (22.05,
+    // or 24.11/26.05 through slurm/release.sh's wrappers), with each run and each tick.
+    let sbatch = Command::new("sbatch").arg("--version").output().unwrap();
+    let version = String::from_utf8_lossy(&sbatch.stdout).split_whitespace().last().unwrap().to_string();
+    assert_eq!(prep["provenance"]["slurm_release"], version.as_str(), "{prep}");
+    if let Ok(want) = std::env::var("NEUROFLOW_SLURM_RELEASE") {
+        assert!(version.starts_with(&format!("{want}.")), "the tests run on {want}: sbatch says {version}");
+    }
+    let ticks = site.json(&["workflow", "list"]);
+    let releases: Vec<&Value> = ticks.as_array().unwrap().iter().map(|t| &t["slurm_release"]).collect();
+    assert!(releases.iter().any(|r| **r == version.as_str()), "ticks that called Slurm say which: {ticks}");
+    assert!(releases.iter().all(|r| r.is_null() || **r == version.as_str()), "{ticks}");
     // Each job's scratch is gone, and so are the work directories of units that succeeded.
     let work = site.root().join("work");
     assert!(walk(&work.join("scratch")).is_empty(), "scratch left behind: {:?}", walk(&work.join("scratch")));

@@ -357,6 +357,7 @@ fn admin_views_answer_plain_sql(db: TestDb) {
         recorded_at: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now().naive_utc(), 6),
         tool_release: Some("26.0.0".into()),
         tool_release_found_by: Some("image label org.label-schema.version".into()),
+        slurm_release: Some("24.11.5".into()),
     };
     store.record_provenance(&prov).unwrap();
     store.record_provenance(&prov).unwrap();

@@ -1,0 +1,8 @@
+#!/bin/bash
+#SBATCH --job-name=nf-rec-warning
+#SBATCH --comment=neuroflow:run=c64b238d-0557-435a-b3c4-b592029758fc
+#SBATCH --output=/tmp/nf-rec.yyVkP5/logs/%x-%j.out
+#SBATCH --error=/tmp/nf-rec.yyVkP5/logs/%x-%j.err
+#SBATCH --nodes=2
+#SBATCH --ntasks=1
+echo "nodes: $SLURM_JOB_NODELIST"

@@ -1,0 +1,2 @@
+scancel 2000530
+# recorded 2026-12-04T20:30:28+00:00 on vm; sbatch --version: slurm-wlm 24.11.5; took 9.0 s

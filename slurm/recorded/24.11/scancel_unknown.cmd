@@ -1,0 +1,2 @@
+scancel 999999
+# recorded 2026-12-04T20:28:40+00:00 on vm; sbatch --version: slurm-wlm 24.11.5; took 0.0 s

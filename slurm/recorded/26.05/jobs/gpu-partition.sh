@@ -1,0 +1,8 @@
+#!/bin/bash
+#SBATCH --job-name=nf-rec-gpu-partition
+#SBATCH --comment=neuroflow:run=7f1c75c5-ec27-4213-841f-569e8b98ebd8
+#SBATCH --output=/tmp/nf-rec.ENxBsc/logs/%x-%j.out
+#SBATCH --error=/tmp/nf-rec.ENxBsc/logs/%x-%j.err
+#SBATCH --partition=gpu
+#SBATCH --gres=gpu:1
+echo "CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES"

@@ -1,0 +1,8 @@
+#!/bin/bash
+#SBATCH --job-name=nf-rec-warning
+#SBATCH --comment=neuroflow:run=7f1c75c5-ec27-4213-841f-569e8b98ebd8
+#SBATCH --output=/tmp/nf-rec.ENxBsc/logs/%x-%j.out
+#SBATCH --error=/tmp/nf-rec.ENxBsc/logs/%x-%j.err
+#SBATCH --nodes=2
+#SBATCH --ntasks=1
+echo "nodes: $SLURM_JOB_NODELIST"

@@ -1,0 +1,2 @@
+sacct --noheader --parsable2 --jobs=3000422,3000423,3000424,3000425,3000426,3000427,3000428,3000429,3000430,3000431 --format=JobID,JobIDRaw,JobName,State,ExitCode,Elapsed,Submit,Start,End,NodeList,MaxRSS,ReqMem,AllocTRES,TotalCPU,Comment
+# recorded 2026-12-04T20:30:45+00:00 on vm; sbatch --version: slurm-wlm 26.05.5; took 0.0 s

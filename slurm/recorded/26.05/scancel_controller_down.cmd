@@ -1,0 +1,2 @@
+scancel 3000422
+# recorded 2026-12-04T20:32:29+00:00 on vm; sbatch --version: slurm-wlm 26.05.5; took 10.0 s
