@@ -150,6 +150,14 @@ restart_if_changed() { # FLAG NAME PIDFILE
   nf_log "config changed: restarting $2 ($R)"
   nf_stop "$2" "$p"
 }
+# Daemons started with other binds (from another checkout) do not see this one's
+# folders: restart them all.
+BINDS_NOW=$(printf '%s\n' "${BINDS[@]}")
+if [ -s "$NF_RUN_DIR/$R/binds" ] && [ "$(cat "$NF_RUN_DIR/$R/binds")" != "$BINDS_NOW" ]; then
+  nf_log "the folders bound for jobs changed: restarting the $R daemons"
+  CHANGED_DBD=1 CHANGED_SLURM=1
+fi
+printf '%s\n' "$BINDS_NOW" >"$NF_RUN_DIR/$R/binds"
 restart_if_changed "$CHANGED_DBD" slurmdbd /run/slurm/slurmdbd.pid
 start slurmdbd /run/slurm/slurmdbd.pid "$DBD_LOG" /usr/sbin/slurmdbd
 clusters=""
