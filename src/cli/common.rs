@@ -6,7 +6,7 @@ use crate::db::Store;
 use crate::error::{Error, Result};
 use crate::slurm::SlurmCli;
 use crate::stages::{StageDef, stage};
-use crate::workflow::tick::TickReport;
+use crate::workflow::counts::TickReport;
 use std::path::Path;
 use std::time::Duration;
 

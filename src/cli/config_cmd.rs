@@ -83,7 +83,7 @@ fn check_against_the_store(cfg: &crate::config::Config) -> Result<()> {
         return Ok(());
     }
     match crate::db::Store::connect(&url) {
-        Ok(mut store) => match crate::workflow::identity::check_label_rules(cfg, &mut store) {
+        Ok(mut store) => match crate::workflow::intake::identity::check_label_rules(cfg, &mut store) {
             Err(e @ crate::error::Error::Usage(_)) => Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot check the label rules against the store");

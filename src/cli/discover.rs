@@ -3,7 +3,8 @@
 use super::common;
 use super::output::{self, Format};
 use crate::error::Result;
-use crate::workflow::discover::{DiscoverReport, discover};
+use crate::workflow::intake::DiscoverReport;
+use crate::workflow::intake::discover::discover;
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]

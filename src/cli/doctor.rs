@@ -4,7 +4,7 @@ use crate::config::{self, Config};
 use crate::domain::JobId;
 use crate::error::{Error, Result};
 use crate::slurm::{Scheduler, SlurmCli};
-use crate::workflow::doctor::Check;
+use crate::workflow::submit::doctor::Check;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,7 @@ pub async fn run(explicit: Option<&Path>, a: Args) -> Result<u8> {
     let cfg = &loaded.config;
     let slurm = super::common::slurm(cfg);
     let mut checks = vec![Check { check: "config".into(), ok: true, detail: loaded.path.display().to_string() }];
-    checks.extend(crate::workflow::doctor::checks(cfg, &slurm).await);
+    checks.extend(crate::workflow::submit::doctor::checks(cfg, &slurm).await);
     if a.probe_job {
         let probe = match write_probe(cfg) {
             Ok(script) => probe(&slurm, &script, Duration::from_secs(a.probe_timeout)).await,
@@ -67,7 +67,7 @@ fn write_probe(cfg: &Config) -> Result<PathBuf> {
         qos: name(&cfg.slurm.qos),
     };
     let output = cfg.paths.log_dir.join("nf-doctor-probe-%j.out");
-    let text = crate::workflow::doctor::probe_script(
+    let text = crate::workflow::submit::doctor::probe_script(
         "nf-doctor-probe",
         &request,
         Some(&output),

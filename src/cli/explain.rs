@@ -23,7 +23,7 @@ pub fn run(explicit: Option<&Path>, a: Args) -> Result<u8> {
     let (loaded, mut store) = common::open(explicit)?;
     let p = common::participant(&loaded.config, &a.participant);
     let ses = a.session.as_deref().map(|s| s.trim_start_matches("ses-"));
-    let decisions = crate::workflow::explain::explain(&loaded.config, &mut store, &p, ses)?;
+    let decisions = crate::workflow::views::explain::explain(&loaded.config, &mut store.reader(), &p, ses)?;
     if a.format == Format::Json {
         output::json(&decisions);
         return Ok(0);

@@ -1,4 +1,6 @@
-//! Command-line types and dispatch; the only code that writes to stdout.
+//! Owns: the command line — clap types, one file per subcommand, printing (the only
+//! code that writes to stdout). May import: workflow, and below it what a command
+//! needs to open (config, db, slurm). Must not be imported by: anything but main.rs.
 
 mod common;
 mod config_cmd;

@@ -20,7 +20,7 @@ pub fn run(explicit: Option<&Path>, a: Args) -> Result<()> {
     let dir = a.html.or_else(|| loaded.config.paths.status_page.clone()).ok_or_else(|| {
         Error::Usage("no folder for the page: give --html DIR or set paths.status_page in the config".into())
     })?;
-    let path = crate::workflow::report::publish(&loaded.config, &mut store, &dir)?;
+    let path = crate::workflow::views::page::publish(&loaded.config, &mut store.reader(), &dir)?;
     println!("{}", path.display());
     Ok(())
 }

@@ -3,15 +3,13 @@
 use super::common;
 use super::common::{print_tick, slurm};
 use super::output::{self, Format};
-use crate::db::{Run, Store};
-use crate::domain::{FailureCause, RunStatus};
+use crate::domain::RunStatus;
 use crate::error::Result;
 use crate::pipeline::plan::Filter;
-use crate::workflow::cancel::{CancelOutcome, cancel_run};
 use crate::workflow::lock::lock;
 use crate::workflow::tick::{TickOptions, tick};
-use serde::Serialize;
-use std::collections::HashMap;
+use crate::workflow::track::cancel::{CancelOutcome, cancel_run};
+use crate::workflow::views::runs::{RunRow, labels, row};
 use std::path::Path;
 
 fn known_stage(name: &str) -> std::result::Result<String, String> {
@@ -93,72 +91,11 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Serialize)]
-pub struct RunRow {
-    pub id: i64,
-    pub stage: String,
-    pub participant: String,
-    pub session: Option<String>,
-    pub attempt: i32,
-    pub status: RunStatus,
-    pub cause: Option<FailureCause>,
-    pub superseded: bool,
-    pub job_id: Option<i64>,
-    /// The job as Slurm shows it: `123`, or `123_4` for task 4 of array 123.
-    pub job: Option<String>,
-    pub slurm_state: Option<String>,
-    pub exit_code: Option<i32>,
-    pub exit_signal: Option<i32>,
-    pub elapsed_seconds: Option<i64>,
-    pub max_rss_kb: Option<i64>,
-    pub req_mem_mb: i64,
-    pub req_time_minutes: i64,
-    pub dependency: String,
-    pub trigger: String,
-    pub message: String,
-    pub stdout: String,
-}
-
-/// Participant labels by subject id, session labels by session id.
-pub type Labels = (HashMap<i64, String>, HashMap<i64, String>);
-
-fn labels(store: &mut Store) -> Result<Labels> {
-    let subjects = store.all_subjects()?.into_iter().map(|s| (s.id, s.participant_label)).collect();
-    let sessions = store.all_sessions()?.into_iter().map(|(s, _)| (s.id, s.session_label)).collect();
-    Ok((subjects, sessions))
-}
-
-fn row(r: &Run, subjects: &HashMap<i64, String>, sessions: &HashMap<i64, String>) -> RunRow {
-    RunRow {
-        id: r.id,
-        stage: r.stage.clone(),
-        participant: subjects.get(&r.subject_id).cloned().unwrap_or_default(),
-        session: r.session_id.and_then(|s| sessions.get(&s).cloned()),
-        attempt: r.attempt,
-        status: r.status,
-        cause: r.failure_cause,
-        superseded: r.superseded,
-        job_id: r.slurm_job_id,
-        job: r.slurm_key(),
-        slurm_state: r.slurm_state.clone(),
-        exit_code: r.exit_code,
-        exit_signal: r.exit_signal,
-        elapsed_seconds: r.elapsed_seconds,
-        max_rss_kb: r.max_rss_kb,
-        req_mem_mb: r.req_mem_mb,
-        req_time_minutes: r.req_time_minutes,
-        dependency: r.dependency_job_ids.clone(),
-        trigger: r.trigger_reason.clone(),
-        message: r.message.clone(),
-        stdout: r.stdout_path.clone(),
-    }
-}
-
 pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     let (loaded, mut store) = common::open(explicit)?;
     match cmd {
         Command::List { stage, status, subject, job_id, all, format } => {
-            let (subjects, sessions) = labels(&mut store)?;
+            let (subjects, sessions) = labels(&mut store.reader())?;
             let subject = subject.map(|s| common::participant(&loaded.config, &s));
             let runs = match job_id {
                 Some(j) => store.run_by_job_id(j)?.into_iter().collect(),
@@ -175,12 +112,12 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
             output::rows(&rows, format);
         }
         Command::Efficiency { stage, format } => {
-            let rows = crate::workflow::efficiency::efficiency(&store.current_runs()?, stage.as_deref());
+            let rows = crate::workflow::views::efficiency::efficiency(&store.current_runs()?, stage.as_deref());
             output::rows(&rows, format);
         }
         Command::Failures { format } => {
             let cfg = &loaded.config;
-            let groups = crate::workflow::triage::failures(&store.current_runs()?, |s| {
+            let groups = crate::workflow::views::triage::failures(&store.current_runs()?, |s| {
                 cfg.pipeline(s).map_or(1, |p| p.max_attempts)
             });
             if format == Format::Json {
@@ -208,8 +145,9 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
                     .ok_or_else(|| crate::error::Error::Usage(format!("no run has Slurm job {j}")))?,
                 (None, None) => return Err(crate::error::Error::Usage("give a run id or --job-id".into())),
             };
-            let labels = labels(&mut store)?;
-            let detail = super::runs_show::detail(&mut store, r, &labels)?;
+            let mut reader = store.reader();
+            let labels = labels(&mut reader)?;
+            let detail = crate::workflow::views::runs::detail(&mut reader, r, &labels)?;
             super::runs_show::print(&detail, format);
         }
         Command::Retry { id, format } => {
@@ -257,7 +195,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     Ok(0)
 }
 
-impl output::Listing for crate::workflow::efficiency::StageEfficiency {
+impl output::Listing for crate::workflow::views::efficiency::StageEfficiency {
     const HEADERS: &'static [&'static str] = &[
         "STAGE",
         "RUNS",

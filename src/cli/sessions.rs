@@ -154,9 +154,14 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
             let (sess, subj) = find(&loaded.config, &mut store, &participant, &session)?;
             let (p, s) = (subj.participant_label.as_str(), sess.session_label.as_str());
             let _lock = lock(&loaded.config, &mut store)?;
-            let (label, w) =
-                crate::workflow::identity::reassign(&loaded.config, &mut store, &slurm(&loaded.config), &sess, &to)
-                    .await?;
+            let (label, w) = crate::workflow::intake::identity::reassign(
+                &loaded.config,
+                &mut store,
+                &slurm(&loaded.config),
+                &sess,
+                &to,
+            )
+            .await?;
             println!(
                 "ses-{s}: sub-{p} -> sub-{label}; cancelled {} live run(s) and {} downstream; {} run(s) no longer current",
                 w.cancelled.len(),
@@ -170,7 +175,8 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
             let (sess, subj) = find(&loaded.config, &mut store, &participant, &session)?;
             let _lock = lock(&loaded.config, &mut store)?;
             let (updated, withdrawn) =
-                crate::workflow::sessions::rescan(&loaded.config, &mut store, &slurm(&loaded.config), &sess).await?;
+                crate::workflow::intake::sessions::rescan(&loaded.config, &mut store, &slurm(&loaded.config), &sess)
+                    .await?;
             if let Some(w) = withdrawn {
                 tracing::warn!(
                     cancelled = w.cancelled.len(),
@@ -189,7 +195,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
             let _lock = lock(&loaded.config, &mut store)?;
             let slurm = slurm(&loaded.config);
             let (updated, withdrawn) =
-                crate::workflow::sessions::exclude(&mut store, &slurm, &sess, reason.as_deref()).await?;
+                crate::workflow::intake::sessions::exclude(&mut store, &slurm, &sess, reason.as_deref()).await?;
             println!("sub-{p} ses-{s}: {}", status_of(&updated));
             if let Some(w) = withdrawn {
                 println!(
@@ -298,7 +304,8 @@ fn show(explicit: Option<&Path>, participant: &str, session: &str, format: Forma
 async fn revalidate(explicit: Option<&Path>, format: Format) -> Result<()> {
     let (loaded, mut store) = common::open(explicit)?;
     let _lock = lock(&loaded.config, &mut store)?;
-    let changed = crate::workflow::sessions::revalidate(&loaded.config, &mut store, &slurm(&loaded.config)).await?;
+    let changed =
+        crate::workflow::intake::sessions::revalidate(&loaded.config, &mut store, &slurm(&loaded.config)).await?;
     for c in changed.iter().filter_map(|c| c.withdrawn.as_ref().map(|w| (c, w))) {
         tracing::warn!(subject = %c.0.subject.participant_label, session = %c.0.session.session_label,
             cancelled = c.1.cancelled.len(), withdrawn = c.1.withdrawn.len(), "session turned invalid: its runs left the chain");

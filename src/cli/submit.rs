@@ -6,10 +6,10 @@ use super::output::Format;
 use crate::domain::Level;
 use crate::error::{Error, Result};
 use crate::pipeline::plan::Filter;
-use crate::workflow::cancel::{CancelOutcome, cancel_run, live_runs_of};
 use crate::workflow::lock::lock;
-use crate::workflow::prepare::render_unit;
+use crate::workflow::submit::prepare::render_unit;
 use crate::workflow::tick::{TickOptions, load_templates, tick};
+use crate::workflow::track::cancel::{CancelOutcome, cancel_run, live_runs_of};
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -104,7 +104,10 @@ async fn other_release_units(
     session: Option<i64>,
 ) -> Result<Vec<(i64, Option<i64>)>> {
     let def = check_stage(stage)?;
-    let now = crate::workflow::tool_release::resolve_stage(cfg, Some(store), def).await?.map_err(Error::Usage)?.release;
+    let now = crate::workflow::submit::tool_release::resolve_stage(cfg, Some(store), def)
+        .await?
+        .map_err(Error::Usage)?
+        .release;
     let tool = crate::releases::tool(def.tool).expect("every stage's tool has a release table");
     let runs = store.completed_runs_with_release(stage)?;
     let other: Vec<_> = runs

@@ -4,7 +4,7 @@ use super::common;
 use super::output::{self, Format};
 use crate::error::Result;
 use crate::workflow::lock::lock;
-use crate::workflow::verify::Gone;
+use crate::workflow::track::verify::Gone;
 use std::path::Path;
 
 #[derive(Debug, clap::Args)]
@@ -42,7 +42,7 @@ pub fn run(explicit: Option<&Path>, a: Args) -> Result<u8> {
     }
     let (loaded, mut store) = common::open(explicit)?;
     let _lock = lock(&loaded.config, &mut store)?;
-    let gone = crate::workflow::verify::verify(&loaded.config, &mut store, a.stage.as_deref(), a.requeue)?;
+    let gone = crate::workflow::track::verify::verify(&loaded.config, &mut store, a.stage.as_deref(), a.requeue)?;
     output::rows(&gone, a.format);
     Ok(u8::from(!gone.is_empty() && !a.requeue))
 }

@@ -3,12 +3,12 @@
 //! a reviewed change; the JSON shapes are documented in docs/operations.md).
 
 use super::output::listing_text;
-use super::runs::RunRow;
 use super::workflow_cmd::{TickRow, status_text};
 use crate::domain::{FailureCause, RunStatus};
-use crate::workflow::efficiency::StageEfficiency;
-use crate::workflow::status::{Cell, LastTick, Row, Status};
-use crate::workflow::tick::TickCounts;
+use crate::workflow::counts::TickCounts;
+use crate::workflow::views::efficiency::StageEfficiency;
+use crate::workflow::views::runs::RunRow;
+use crate::workflow::views::status::{Cell, LastTick, Row, Status};
 use std::collections::BTreeMap;
 
 fn at(text: &str) -> chrono::NaiveDateTime {
@@ -86,7 +86,7 @@ fn status() -> Status {
             "bids_conversion sub-0003 ses-202403011400: the session is invalid (Missing required scans: DWI)".into(),
             "folder 20240315_0900 held (unmapped): ScanID \"20240315_0900\" is not in the mapping table".into(),
         ],
-        releases: vec![crate::workflow::status::StageReleases {
+        releases: vec![crate::workflow::views::status::StageReleases {
             stage: "bids_conversion",
             releases: [("1.5.1".to_string(), 2)].into(),
         }],

@@ -5,8 +5,9 @@ use super::output::{self, Format};
 use crate::db::Store;
 use crate::error::Result;
 use crate::pipeline::plan::Filter;
+use crate::workflow::counts::TickCounts;
 use crate::workflow::lock::{Attempt, lock, lock_within};
-use crate::workflow::tick::{TickCounts, TickOptions, tick};
+use crate::workflow::tick::{TickOptions, tick};
 use crate::workflow::track::sync;
 use std::path::Path;
 use std::time::Duration;
@@ -48,7 +49,7 @@ fn known_stage(name: &str) -> std::result::Result<String, String> {
 
 /// `workflow status` as people read it: the matrix, totals, the last tick and what
 /// needs a person.
-pub fn status_text(view: &crate::workflow::status::Status) -> String {
+pub fn status_text(view: &crate::workflow::views::status::Status) -> String {
     use std::fmt::Write;
     let upper: Vec<String> = view.stages.iter().map(|s| s.to_uppercase()).collect();
     let header: Vec<&str> = ["PARTICIPANT", "SESSION"].into_iter().chain(upper.iter().map(String::as_str)).collect();
@@ -111,7 +112,7 @@ fn state_style(cell: &str) -> Option<anstyle::Style> {
     Some(Style::new().fg_color(Some(colour.into())))
 }
 
-fn short(cell: &crate::workflow::status::Cell) -> String {
+fn short(cell: &crate::workflow::views::status::Cell) -> String {
     let mut detail = cell.detail.clone();
     if detail.chars().count() > 40 {
         detail = format!("{}…", detail.chars().take(39).collect::<String>());
@@ -122,7 +123,12 @@ fn short(cell: &crate::workflow::status::Cell) -> String {
 fn status(explicit: Option<&Path>, a: StatusArgs) -> Result<u8> {
     let (loaded, mut store) = common::open(explicit)?;
     let subject = a.subject.as_deref().map(|s| common::participant(&loaded.config, s));
-    let mut view = crate::workflow::status::status(&loaded.config, &mut store, subject.as_deref(), a.stage.as_deref())?;
+    let mut view = crate::workflow::views::status::status(
+        &loaded.config,
+        &mut store.reader(),
+        subject.as_deref(),
+        a.stage.as_deref(),
+    )?;
     if let Some(want) = &a.status {
         view.rows.retain(|r| r.cells.values().any(|c| &c.state == want));
     }
@@ -293,7 +299,7 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     loop {
         let report = tick(cfg, &mut store, &slurm, &opts).await?;
         if let (Some(dir), Some(sub)) = (&a.write_scripts, &report.submit) {
-            let path = crate::workflow::scripts_out::write(dir, &sub.previews)?;
+            let path = crate::workflow::submit::scripts_out::write(dir, &sub.previews)?;
             tracing::info!(scripts = sub.previews.len(), submit = %path.display(), "dry-run scripts written");
         }
         print_tick(&report, a.format);

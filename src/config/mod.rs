@@ -1,4 +1,6 @@
-//! `neuroflow.yaml`: locate, parse, validate. The only module that uses the YAML crate.
+//! Owns: `neuroflow.yaml` — locate, parse, validate (the only user of the YAML crate).
+//! May import: stages, releases, recon_specs, domain (the tables options are checked
+//! against), db's `redact`. Must not be imported by: stages, releases, domain, db.
 
 pub mod effective;
 mod model;

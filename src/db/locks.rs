@@ -1,7 +1,7 @@
 //! PostgreSQL advisory locks: one tick at a time across login nodes, one migration
 //! at a time across processes. Session-level, so the server releases them when the
 //! holding process dies. (SQLite stores use file locks beside the work_dir or the
-//! database file instead; see workflow::lock and conn::migrate.)
+//! database file instead; see workflow::lock and migrations::migrate.)
 
 use super::conn::DbConn;
 use super::{DbError, Store};

@@ -1,5 +1,7 @@
-//! The state store: the only module that uses diesel. Every query is named by
-//! intent; every state change is one transaction with one audit row.
+//! Owns: the state store — the only module that uses diesel; every query named by
+//! intent, every state change one transaction with one audit row; `Reader` for reads.
+//! May import: domain, lifecycle. Must not be imported by: pipeline, slurm, discovery
+//! (config uses only `redact`).
 
 mod audit;
 mod conn;
@@ -8,21 +10,25 @@ mod frontier;
 mod identity;
 mod intake;
 mod locks;
+mod migrations;
 mod models;
 mod notifications;
 mod provenance;
+mod reader;
 mod reread;
 mod runs;
 pub mod schema;
 mod subjects;
 mod ticks;
 
-pub use conn::{Backend, DbConn, MigrationState, redact};
+pub use conn::{Backend, DbConn, redact};
 pub use frontier::Frontier;
 pub use intake::Verdict;
+pub use migrations::MigrationState;
 pub use models::*;
 pub use notifications::Delivery;
 pub use provenance::{FileVersion, Provenance, RunRelease};
+pub use reader::Reader;
 pub use reread::Reread;
 pub use runs::{JobUpdate, SubmittedJob};
 
@@ -109,7 +115,7 @@ impl Store {
 
     /// Connects without migrating (for `db status` and `db migrate`).
     pub fn connect(url: &str) -> Result<Store, DbError> {
-        Ok(Store { conn: conn::connect(url)?, dry_run: false, sqlite_path: conn::sqlite_path(url) })
+        Ok(Store { conn: conn::connect(url)?, dry_run: false, sqlite_path: migrations::sqlite_path(url) })
     }
 
     /// From now on nothing this store writes is kept: everything happens inside a
@@ -133,11 +139,11 @@ impl Store {
 
     /// Applies pending migrations; returns the versions applied now.
     pub fn migrate(&mut self) -> Result<Vec<String>, DbError> {
-        conn::migrate(&mut self.conn, self.sqlite_path.as_deref())
+        migrations::migrate(&mut self.conn, self.sqlite_path.as_deref())
     }
 
     pub fn migration_status(&mut self) -> Result<Vec<MigrationState>, DbError> {
-        conn::migration_status(&mut self.conn)
+        migrations::migration_status(&mut self.conn)
     }
 }
 

@@ -1,5 +1,6 @@
-//! Discovery and intake: what is in dicom_incoming, who it belongs to, and whether
-//! it satisfies the protocol. No database and no Slurm here.
+//! Owns: what is in dicom_incoming, who it belongs to, and whether it satisfies the
+//! protocol (DICOM headers, mapping, labels). May import: config, domain, digest; no
+//! database and no Slurm. Must not be imported by: db, slurm, pipeline.
 
 pub mod dicom;
 pub mod identity;

@@ -49,7 +49,7 @@ pub struct LoadedMapping {
 
 impl LoadedMapping {
     fn new(text: String, origin: Origin, cfg: &Mapping, table: Option<MappingTable>) -> LoadedMapping {
-        let digest = crate::workflow::provenance::sha256_text(&text);
+        let digest = crate::digest::sha256_text(&text);
         let columns = (cfg.scan_id_column.clone(), cfg.subject_code_column.clone());
         LoadedMapping { origin, digest, text, columns, table: table.map(std::cell::OnceCell::from).unwrap_or_default() }
     }

@@ -1,5 +1,5 @@
 //! Success markers as concrete checks (pure expansion; the filesystem check is
-//! `workflow::outputs`).
+//! `workflow::track::outputs`).
 
 use crate::stages::{Marker, Per, Proof};
 use std::path::PathBuf;

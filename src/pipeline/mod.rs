@@ -1,4 +1,6 @@
-//! The chain's pure core: planning, resource requests, script contexts, markers.
+//! Owns: the chain's pure core — planning, resource requests, script contexts,
+//! markers. May import: config, stages, releases, domain (no I/O). Must not be imported
+//! by: config, db, slurm.
 
 pub mod markers;
 pub mod plan;

@@ -1,9 +1,9 @@
-//! The releases of each stage's tool as data, beside the stage table: which releases
-//! neuroflow supports, and what differs between them (flag spellings, flags added and
-//! removed, values spelled otherwise, how the tool prints its version). Every entry
-//! cites the upstream file and line it was read from; docs/tools.md shows the same
-//! table (a test keeps the two in step). Pure: finding the release an image holds is
-//! `workflow::tool_release`.
+//! Owns: the releases of each stage's tool as data, beside the stage table — which
+//! releases neuroflow supports and what differs between them, each entry citing its
+//! upstream file and line (docs/tools.md shows the same table; a test keeps them in
+//! step). May import: stages (tests only). Must not be imported by: nothing is barred;
+//! it imports nothing of neuroflow's. Pure: finding the release an image holds is
+//! `workflow::submit::tool_release`.
 
 use serde::Serialize;
 

@@ -1,5 +1,7 @@
-//! The Slurm seam: a small trait, one implementation over the command-line
-//! tools, pure parsers, and the one process runner.
+//! Owns: the Slurm seam — a small trait, one implementation over the command-line
+//! tools, pure parsers, the templates' renderer and the one process runner.
+//! May import: domain, stages, releases, pipeline's script context. Must not be imported
+//! by: db, config, pipeline.
 
 mod command;
 pub mod parse;

@@ -1,35 +1,25 @@
-//! A tick and its stages: the imperative shell around the pure planning.
+//! Owns: the tick — intake, submission and tracking run in order by tick.rs — and the
+//! read side that shows what the store holds. The imperative shell around the pure core.
+//! May import: every module below it (pipeline, discovery, slurm, db, config, domain).
+//! Must not be imported by: anything but cli/ (and main.rs through it).
+//!
+//! ```text
+//!  dicom_incoming ─▶ intake/ ─▶ (store) ─▶ snapshot ─▶ plan ─▶ submit/ ─▶ Slurm
+//!                                 ▲                                        │
+//!                                 └──────────── track/ ◀── squeue/sacct ◀──┘
+//!  views/ reads the store (db::Reader) and shows it; tell.rs tells a person.
+//! ```
 
-pub mod arrays;
-pub mod cancel;
-pub mod discover;
-pub mod doctor;
-pub mod efficiency;
-pub mod explain;
-pub mod identity;
-pub mod listing;
+pub mod counts;
+pub mod intake;
 pub mod lock;
-pub mod notify;
-pub mod orphans;
-pub mod outputs;
-pub mod prepare;
-pub mod provenance;
-pub mod report;
-pub mod reread;
-pub mod scripts_out;
-pub mod sessions;
 pub mod snapshot;
-pub mod status;
 pub mod stop;
 pub mod submit;
+pub mod tell;
 pub mod tick;
-pub mod tool_release;
 pub mod track;
-pub mod triage;
-pub mod verify;
-pub mod withdraw;
+pub mod views;
 
 #[cfg(test)]
-mod frontier_tests;
-#[cfg(test)]
-mod tick_tests;
+mod tests;

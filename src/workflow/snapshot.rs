@@ -1,7 +1,7 @@
 //! Reading the store into the planner's snapshot, with the labels to render by.
 
 use crate::config::Config;
-use crate::db::{Frontier, Run, Store};
+use crate::db::{Frontier, Reader, Run};
 use crate::domain::{ParticipantLabel, SessionLabel};
 use crate::error::{Error, Result};
 pub use crate::pipeline::plan::Snapshot;
@@ -54,12 +54,12 @@ pub fn run_view(r: &Run) -> RunView {
 
 /// Loads every subject, session and current run (the views; planning reads
 /// `load_open`).
-pub fn load(store: &mut Store) -> Result<(Snapshot, Labels)> {
+pub fn load(store: &mut Reader) -> Result<(Snapshot, Labels)> {
     load_with_runs(store).map(|(s, l, _)| (s, l))
 }
 
 /// As `load`, also returning the current runs' rows (for the views).
-pub fn load_with_runs(store: &mut Store) -> Result<(Snapshot, Labels, Vec<Run>)> {
+pub fn load_with_runs(store: &mut Reader) -> Result<(Snapshot, Labels, Vec<Run>)> {
     let subjects = store.all_subjects()?;
     let sessions = store.all_sessions()?.into_iter().map(|(s, _)| s).collect();
     build(Frontier { subjects, sessions, runs: store.current_runs()? })
@@ -68,7 +68,7 @@ pub fn load_with_runs(store: &mut Store) -> Result<(Snapshot, Labels, Vec<Run>)>
 /// The open frontier (docs/ARCHITECTURE.md): the subjects that can still change,
 /// and `also` (the subject a command names), with their sessions and current runs.
 /// A settled subject has nothing to do and no live run, so live counts are whole.
-pub fn load_open(store: &mut Store, also: Option<i64>) -> Result<(Snapshot, Labels)> {
+pub fn load_open(store: &mut Reader, also: Option<i64>) -> Result<(Snapshot, Labels)> {
     build(store.open_frontier(also)?).map(|(s, l, _)| (s, l))
 }
 

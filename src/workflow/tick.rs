@@ -1,9 +1,7 @@
 //! One tick: lock → track → discover → plan → submit → record.
 
-use super::discover::{DiscoverReport, discover};
+use super::counts::{TickReport, note_transient};
 use super::snapshot;
-use super::submit::{SubmitReport, Submitter};
-use super::track::{SyncReport, sync};
 use crate::config::Config;
 use crate::db::Store;
 use crate::domain::WorkflowStatus;
@@ -11,8 +9,9 @@ use crate::error::{Error, ExitClass, Result, combine};
 use crate::pipeline::plan::{Filter, Outcome, Plan, plan, settled_subjects, summary};
 use crate::slurm::Scheduler;
 use crate::slurm::render::Templates;
-use serde::Serialize;
-use std::collections::BTreeMap;
+use crate::workflow::intake::discover::discover;
+use crate::workflow::submit::{SubmitReport, Submitter};
+use crate::workflow::track::sync;
 
 #[derive(Debug, Clone, Default)]
 pub struct TickOptions {
@@ -24,86 +23,6 @@ pub struct TickOptions {
     pub cancel_disabled: bool,
     /// Dry runs: check each script with `sbatch --test-only`.
     pub test_only: bool,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct TickReport {
-    pub tick_id: Option<i64>,
-    pub sync: Option<SyncReport>,
-    pub discover: Option<DiscoverReport>,
-    pub plan: BTreeMap<String, BTreeMap<String, usize>>,
-    pub submit: Option<SubmitReport>,
-    pub slurm_calls: u32,
-    /// The Slurm release of the client commands, when the tick called Slurm.
-    pub slurm_release: Option<String>,
-    pub problems: Vec<String>,
-    /// The problems that need a person (also in `problems`): what notifications are made of.
-    #[serde(skip)]
-    pub needs_person: Vec<String>,
-    /// 0 ok, 1 a person must act, 2 transient (1 wins over 2: `error::combine`).
-    pub exit: u8,
-    /// Something did not answer this tick (also when `exit` is 1).
-    pub transient: bool,
-}
-
-impl TickReport {
-    /// Records problems a person must act on: exit 1 unless something worse.
-    fn person(&mut self, texts: impl IntoIterator<Item = String>) {
-        for t in texts {
-            self.problems.push(t.clone());
-            self.needs_person.push(t);
-            self.exit = combine(self.exit, ExitClass::NeedsHuman as u8);
-        }
-    }
-}
-
-/// What a tick did, kept with its record (`workflow list`).
-#[derive(Debug, Default, Clone, Serialize, serde::Deserialize)]
-pub struct TickCounts {
-    pub registered: usize,
-    pub submitted: usize,
-    pub completed: usize,
-    pub failed: usize,
-    pub cancelled: usize,
-    pub slurm_calls: u32,
-    /// 0 ok, 1 a person must act, 2 transient.
-    pub exit: u8,
-    /// Something did not answer (even when `exit` is 1 because a person must act too).
-    #[serde(default)]
-    pub transient: bool,
-    /// Planning outcomes per stage.
-    #[serde(default)]
-    pub plan: BTreeMap<String, BTreeMap<String, usize>>,
-    /// The Slurm release the tick talked to (`sbatch --version`), when it called Slurm.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub slurm_release: Option<String>,
-}
-
-impl TickReport {
-    pub fn counts(&self) -> TickCounts {
-        let (completed, failed, cancelled) = self
-            .sync
-            .as_ref()
-            .map_or((0, 0, 0), |s| (s.completed, s.failed + s.lost, s.cancelled + s.cancelled_downstream));
-        TickCounts {
-            registered: self.discover.as_ref().map_or(0, |d| d.registered_valid + d.registered_invalid),
-            submitted: self.submit.as_ref().map_or(0, |s| s.submitted.len()),
-            completed,
-            failed,
-            cancelled,
-            slurm_calls: self.slurm_calls,
-            exit: self.exit,
-            transient: self.transient,
-            plan: self.plan.clone(),
-            slurm_release: self.slurm_release.clone(),
-        }
-    }
-}
-
-fn note_transient(report: &mut TickReport, e: &Error) {
-    report.problems.push(e.to_string());
-    report.exit = combine(report.exit, ExitClass::Transient as u8);
-    report.transient = true;
 }
 
 /// Runs one tick. Transient failures are reported in `exit`, not returned, so
@@ -144,7 +63,7 @@ pub async fn tick<S: Scheduler>(cfg: &Config, store: &mut Store, slurm: &S, opts
         let error = (!report.problems.is_empty()).then(|| report.problems.join("; "));
         store.finish_tick(t.id, status, &counts, error.as_deref())?;
         refresh_status_page(cfg, store, &report);
-        super::notify::notify(cfg, store, &report).await;
+        super::tell::notify(cfg, store, &report).await;
     }
     Ok(report)
 }
@@ -177,7 +96,7 @@ fn refresh_status_page(cfg: &Config, store: &mut Store, report: &TickReport) {
     if !(changed || stale) {
         return;
     }
-    match super::report::publish(cfg, store, dir) {
+    match crate::workflow::views::page::publish(cfg, &mut store.reader(), dir) {
         Ok(path) => tracing::debug!(page = %path.display(), "status page written"),
         Err(e) => tracing::warn!(error = %e, "cannot write the status page (paths.status_page)"),
     }
@@ -210,13 +129,13 @@ async fn stages<S: Scheduler>(
         }
         report.person(s.stuck.iter().cloned());
         report.sync = Some(s);
-        let calls = super::cancel::disabled_stages(cfg, store, slurm, opts.cancel_disabled).await?;
+        let calls = crate::workflow::track::cancel::disabled_stages(cfg, store, slurm, opts.cancel_disabled).await?;
         report.slurm_calls += calls;
         mark(store, "sync")?;
     }
     super::stop::check("discovery")?;
     if !opts.no_discover {
-        super::identity::check_label_rules_if_changed(cfg, store)?;
+        crate::workflow::intake::identity::check_label_rules_if_changed(cfg, store)?;
         let now = chrono::Utc::now().naive_utc();
         match discover(cfg, store, tick_id, now) {
             Ok(d) => {
@@ -229,7 +148,7 @@ async fn stages<S: Scheduler>(
         mark(store, "discover")?;
     }
     if !opts.dry_run {
-        report.slurm_calls += super::cancel::restart_for_new_sessions(cfg, store, slurm).await?;
+        report.slurm_calls += crate::workflow::track::cancel::restart_for_new_sessions(cfg, store, slurm).await?;
     }
     super::stop::check("planning")?;
     let (snap, labels) = load_for(cfg, store, &opts.filter)?;
@@ -277,13 +196,13 @@ fn load_for(cfg: &Config, store: &mut Store, filter: &Filter) -> Result<(snapsho
     let also = match (filter.subject, filter.session) {
         (Some(s), _) => Some(s),
         (None, Some(session)) => Some(store.session(session)?.subject_id),
-        (None, None) if filter.force => return snapshot::load(store),
+        (None, None) if filter.force => return snapshot::load(&mut store.reader()),
         (None, None) => None,
     };
     if also.is_none() && !store.any_open_subject()? {
         return Ok(Default::default());
     }
-    snapshot::load_open(store, also)
+    snapshot::load_open(&mut store.reader(), also)
 }
 
 /// The planner's verdicts that need a person, one line each.

@@ -2,12 +2,13 @@
 //! of submission order, tracking cost, orphan adoption and failure handling. The
 //! same behaviour is proven on the real cluster by tests/it.
 
-use super::tick::{TickOptions, TickReport, tick};
 use crate::config::Config;
 use crate::db::{FolderObservation, NewSession, Run, Store};
 use crate::domain::{FailureCause, JobId, RunStatus};
 use crate::slurm::JobState;
 use crate::slurm::fake::FakeSlurm;
+use crate::workflow::counts::TickReport;
+use crate::workflow::tick::{TickOptions, tick};
 
 pub(super) struct Site {
     pub(super) dir: tempfile::TempDir,

@@ -1,10 +1,20 @@
-//! Submitting a plan: record the intent, render, sbatch, record the job — in
-//! dependency order, so a whole chain goes out in one tick.
+//! Owns: submission — from a planned run to a job in the queue: the tool and release
+//! each stage runs, the one way to build a script, provenance, sbatch in dependency
+//! order (plain or as arrays), dry runs, and doctor's pre-flight checks.
+//! May import: pipeline, slurm, db, config, stages, releases, intake (doctor reads the
+//! mapping), snapshot, stop. Must not be imported by: intake, track, views.
 
-use super::prepare::{prepare, script};
-use super::provenance::Recorder;
-use super::snapshot::Labels;
-use super::tool_release::Tools;
+pub mod arrays;
+pub mod doctor;
+pub mod prepare;
+pub mod provenance;
+pub mod scripts_out;
+pub mod tool_identity;
+pub mod tool_release;
+
+// Submitting a plan: record the intent, render, sbatch, record the job — in
+// dependency order, so a whole chain goes out in one tick.
+
 use crate::config::Config;
 use crate::db::{JobUpdate, NewRun, Store, SubmittedJob, encode_ids};
 use crate::domain::{FailureCause, JobId};
@@ -14,7 +24,11 @@ use crate::pipeline::plan::{Plan, PlannedRun, UpstreamRef};
 use crate::pipeline::script::{RunIdent, job_name, run_paths};
 use crate::slurm::render::Templates;
 use crate::slurm::{Scheduler, SlurmError};
+use crate::workflow::snapshot::Labels;
+use prepare::{prepare, script};
+use provenance::Recorder;
 use serde::Serialize;
+use tool_release::Tools;
 
 #[derive(Debug, Default, Serialize)]
 pub struct SubmitReport {
@@ -100,7 +114,7 @@ impl<S: Scheduler> Submitter<'_, S> {
         if !self.dry_run {
             ensure_heuristic(self.cfg)?;
             if plan.runs.iter().any(|r| r.stage.reads_dicom) {
-                super::provenance::ensure_bids_generated_by(self.cfg)?;
+                provenance::ensure_bids_generated_by(self.cfg)?;
             }
         }
         // Each stage's release is known before anything is rendered; a stage whose
@@ -314,7 +328,7 @@ impl<S: Scheduler> Submitter<'_, S> {
     /// dry run named instead (no id exists), optionally checked by sbatch --test-only.
     async fn preview(
         &self,
-        mut p: super::prepare::Prepared<'_>,
+        mut p: prepare::Prepared<'_>,
         recorder: &Recorder,
         run: &PlannedRun,
         deps: &[(i64, String)],
@@ -386,7 +400,7 @@ pub(super) fn halted(report: &mut SubmitReport) -> Option<String> {
     if report.interrupted.is_some() {
         return Some("Slurm is unreachable".into());
     }
-    let sig = super::stop::requested()?;
+    let sig = crate::workflow::stop::requested()?;
     report.interrupted = Some(format!("stopped by {sig}; the rest is submitted by the next tick"));
     Some(format!("stopped by {sig}"))
 }

@@ -1,12 +1,12 @@
 //! Identity changes a person resolves: label rules that would relabel registered
 //! subjects are refused, and `sessions reassign` moves a session to another subject.
 
-use super::withdraw::{Withdrawn, withdraw_session};
 use crate::config::Config;
 use crate::db::{Session, Store};
 use crate::discovery::labels::participant_label;
 use crate::error::{Error, Result};
 use crate::slurm::Scheduler;
+use crate::workflow::intake::withdraw::{Withdrawn, withdraw_session};
 
 fn pad(cfg: &Config) -> u8 {
     cfg.mapping.as_ref().map_or(4, |m| m.pad_numeric_to)

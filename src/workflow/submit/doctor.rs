@@ -108,10 +108,13 @@ fn paths(cfg: &Config) -> Vec<Check> {
 }
 
 fn mapping(cfg: &Config) -> Check {
-    match super::discover::load_mapping(cfg, false)
-        .and_then(|m| m.map(|m| super::discover::table_of(&m).map(|t| (t.entries.len(), m.origin.clone()))).transpose())
-    {
-        Ok(Some((n, origin))) => ok("mapping", format!("{n} ScanIDs from {}", super::discover::describe(&origin))),
+    match crate::workflow::intake::discover::load_mapping(cfg, false).and_then(|m| {
+        m.map(|m| crate::workflow::intake::discover::table_of(&m).map(|t| (t.entries.len(), m.origin.clone())))
+            .transpose()
+    }) {
+        Ok(Some((n, origin))) => {
+            ok("mapping", format!("{n} ScanIDs from {}", crate::workflow::intake::discover::describe(&origin)))
+        }
         Ok(None) => ok("mapping", "none configured (folders are named by their path pattern)"),
         Err(e) => fail("mapping", format!("{e}; fix mapping.csv_file or mapping.url")),
     }
@@ -162,7 +165,7 @@ fn release_cache(cfg: &Config) -> Option<Store> {
 /// supports it: the same resolution a tick makes before it renders.
 async fn release(cfg: &Config, store: Option<&mut Store>, def: &'static crate::stages::StageDef) -> Check {
     let name = format!("stage {} release", def.name);
-    match super::tool_release::resolve_stage(cfg, store, def).await {
+    match crate::workflow::submit::tool_release::resolve_stage(cfg, store, def).await {
         Ok(Ok(t)) => {
             let r = &t.release;
             ok(name, format!("{} ({}): supported ({}.x)", r.display(), r.found_by, r.series))

@@ -1,15 +1,23 @@
-//! Tracking: one squeue for every live job, at most one sacct for those that
-//! left the queue, none when nothing is live. Failed upstream runs take their
-//! live downstream runs with them (cancelled by neuroflow).
+//! Owns: tracking — from a job in the queue to a finished, failed or needs-a-person
+//! run: one squeue for every live job, at most one sacct for those that left the queue,
+//! none when nothing is live; orphans, success markers, cancellations, verify.
+//! May import: slurm, db, config, pipeline, lifecycle, domain, stop. Must not be imported
+//! by: submit, views (intake's withdraw may use `cancel_live`).
 
-use super::orphans::adopt_orphans;
-use super::outputs;
+pub mod cancel;
+pub mod orphans;
+pub mod outputs;
+pub mod verify;
+
+// Failed upstream runs take their live downstream runs with them (cancelled by neuroflow).
+
 use crate::config::Config;
 use crate::db::{JobUpdate, Run, Store};
 use crate::domain::{FailureCause, JobId, RunStatus};
 use crate::error::Result;
 use crate::lifecycle::RunEvent;
 use crate::slurm::{AcctRecord, JobState, QueueRow, Scheduler};
+use orphans::adopt_orphans;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 

@@ -3,7 +3,7 @@
 //! quiet for `stability_minutes`, its headers are read again and it is validated
 //! anew (it may become valid and enter the chain). `sessions rescan` forces a re-read.
 
-use super::discover::{DiscoverReport, MAX_HEADER_BYTES};
+use super::{DiscoverReport, MAX_HEADER_BYTES};
 use crate::config::Config;
 use crate::db::{FolderObservation, IncomingFolder, Reread, Session, Store, Verdict};
 use crate::discovery::intake::stability;

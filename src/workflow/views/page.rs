@@ -3,18 +3,18 @@
 //! matrix, what needs a person, totals, throughput, recent failures and efficiency.
 //! Building reads the store; rendering is pure; writing replaces the file atomically.
 
-use super::efficiency::{StageEfficiency, efficiency};
-use super::status::{Status, status};
-use super::triage::{Group, failures};
 use crate::config::Config;
-use crate::db::Store;
+use crate::db::Reader;
 use crate::domain::RunStatus;
 use crate::error::{Error, Result};
+use crate::workflow::views::efficiency::{StageEfficiency, efficiency};
+use crate::workflow::views::status::{Status, status};
+use crate::workflow::views::triage::{Group, failures};
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-const TEMPLATE: &str = include_str!("../../templates/report/status.html");
+const TEMPLATE: &str = include_str!("../../../templates/report/status.html");
 
 #[derive(Debug, Serialize)]
 pub struct Throughput {
@@ -56,7 +56,7 @@ pub const MATRIX_ROWS: usize = 1000;
 /// Keeps unfinished rows first, then finished ones, up to MATRIX_ROWS; returns how
 /// many were left out.
 fn trim_rows(status: &mut Status) -> usize {
-    let finished = |r: &super::status::Row| {
+    let finished = |r: &crate::workflow::views::status::Row| {
         r.cells.values().all(|c| matches!(c.state.as_str(), "completed" | "disabled" | "excluded" | "-"))
     };
     if status.rows.len() <= MATRIX_ROWS {
@@ -71,7 +71,7 @@ fn trim_rows(status: &mut Status) -> usize {
 }
 
 /// Reads everything the page shows.
-pub fn build(cfg: &Config, store: &mut Store, now: NaiveDateTime) -> Result<Page> {
+pub fn build(cfg: &Config, store: &mut Reader, now: NaiveDateTime) -> Result<Page> {
     let mut status = status(cfg, store, None, None)?;
     // One read of the current runs for failures, efficiency and throughput.
     let current = store.current_runs()?;
@@ -114,7 +114,7 @@ pub fn build(cfg: &Config, store: &mut Store, now: NaiveDateTime) -> Result<Page
     Ok(Page {
         hidden_rows,
         generated_at: now.format("%Y-%m-%d %H:%M:%S").to_string(),
-        version: super::provenance::VERSION,
+        version: crate::VERSION,
         status,
         states,
         totals_rows,
@@ -144,7 +144,7 @@ pub fn write(dir: &Path, html: &str) -> Result<PathBuf> {
 }
 
 /// Builds, renders and writes the page into `dir`.
-pub fn publish(cfg: &Config, store: &mut Store, dir: &Path) -> Result<PathBuf> {
+pub fn publish(cfg: &Config, store: &mut Reader, dir: &Path) -> Result<PathBuf> {
     let page = build(cfg, store, chrono::Utc::now().naive_utc())?;
     write(dir, &render(&page)?)
 }

@@ -2,14 +2,14 @@
 //! subjects are settled and skipped until a write to their sessions or runs (the
 //! store's triggers) or a change of the enabled stages reopens them.
 
-use super::tick_tests::site;
+use super::tick::site;
 use crate::domain::RunStatus;
 
 fn units(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
 }
 
-fn open_subjects(s: &mut super::tick_tests::Site) -> Vec<String> {
+fn open_subjects(s: &mut super::tick::Site) -> Vec<String> {
     let f = s.store.open_frontier(None).unwrap();
     f.subjects.into_iter().map(|x| x.participant_label).collect()
 }
@@ -73,7 +73,7 @@ async fn enabling_a_stage_reopens_every_subject_once() {
     s.complete(&units(&[("0001", "S1"), ("0002", "S2")]), 8).await;
     s.tick().await;
     assert!(open_subjects(&mut s).is_empty());
-    let key = super::snapshot::policy_key(&s.cfg);
+    let key = crate::workflow::snapshot::policy_key(&s.cfg);
     assert!(!s.store.reopen_all_unless(&key).unwrap(), "same policy: nothing reopened");
     s.cfg.pipelines.get_mut(&crate::config::StageKey("qsiparc".into())).unwrap().enabled = false;
     let report = s.tick().await;

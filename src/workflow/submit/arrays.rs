@@ -5,13 +5,13 @@
 //! With arrays nothing chains on a live job (`Policy::chain_live`), so no task has a
 //! dependency.
 
-use super::provenance::Recorder;
-use super::submit::{Intended, Intent, SubmitReport, SubmittedRun, Submitter};
 use crate::db::{Store, SubmittedJob};
 use crate::error::{Error, Result};
 use crate::pipeline::plan::{Plan, PlannedRun};
 use crate::slurm::Scheduler;
 use crate::slurm::render::shell_quote;
+use crate::workflow::submit::provenance::Recorder;
+use crate::workflow::submit::{Intended, Intent, SubmitReport, SubmittedRun, Submitter};
 use std::path::Path;
 
 /// `#SBATCH` options each task sets for itself, not copied to the array's script.
@@ -74,7 +74,7 @@ impl<S: Scheduler> Submitter<'_, S> {
         }
         let mut max: Option<usize> = None;
         for group in groups {
-            if let Some(why) = super::submit::halted(report) {
+            if let Some(why) = crate::workflow::submit::halted(report) {
                 report.skipped.extend(group.iter().map(|r| format!("{}: {why}", self.name(r))));
                 continue;
             }

@@ -2,7 +2,6 @@
 //! `neuroflow render` alike: the job name, run paths and template context of a
 //! planned run are computed here once, so a render error means the same everywhere.
 
-use super::snapshot::{self, Labels};
 use crate::config::{Config, Pipeline};
 use crate::db::Store;
 use crate::error::{Error, Result};
@@ -12,6 +11,7 @@ use crate::pipeline::script::{RunIdent, RunPaths, Stage, Target, context, job_na
 use crate::releases::Resolved;
 use crate::slurm::render::Templates;
 use crate::stages::StageDef;
+use crate::workflow::snapshot::{self, Labels};
 
 /// A planned run made concrete, up to its run id.
 pub struct Prepared<'a> {
@@ -82,7 +82,7 @@ pub async fn render_unit(
     def: &'static StageDef,
     unit: (i64, Option<i64>),
 ) -> Result<String> {
-    let (snap, labels) = snapshot::load(store)?;
+    let (snap, labels) = snapshot::load(&mut store.reader())?;
     let pipe = cfg.pipeline(def.name).ok_or_else(|| Error::Usage(format!("no pipelines.{} section", def.name)))?;
     let covered = match def.level {
         crate::domain::Level::Subject => {
@@ -100,7 +100,8 @@ pub async fn render_unit(
         request: Request::from_config(pipe, &cfg.slurm),
     };
     let p = prepare(cfg, &labels, &run, &[])?;
-    let tool = super::tool_release::resolve_stage(cfg, Some(store), def).await?.map_err(Error::Usage)?;
+    let tool =
+        crate::workflow::submit::tool_release::resolve_stage(cfg, Some(store), def).await?.map_err(Error::Usage)?;
     let (_, text) = script(cfg, templates, &p, &run, &RunIdent { id: 0, token: "render", attempt: 1 }, &tool.release);
     text.map_err(Error::Usage)
 }

@@ -3,14 +3,14 @@
 //! handful of whole-table queries (no query per unit) and the planner's own
 //! decisions (`plan::plan`, the same eligibility code as the tick).
 
-use super::snapshot;
-use super::tick::TickCounts;
 use crate::config::Config;
-use crate::db::{Run, Store};
+use crate::db::{Reader, Run};
 use crate::domain::{IntakeState, RunStatus};
 use crate::error::Result;
 use crate::pipeline::plan::{Filter, Outcome, plan};
 use crate::stages::STAGES;
+use crate::workflow::counts::TickCounts;
+use crate::workflow::snapshot;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -66,7 +66,7 @@ pub struct StageReleases {
 }
 
 /// Completed current runs by stage and release, counted by the store.
-pub fn releases(store: &mut Store, stages: &[&'static str]) -> Result<Vec<StageReleases>> {
+pub fn releases(store: &mut Reader, stages: &[&'static str]) -> Result<Vec<StageReleases>> {
     let counts = store.completed_by_release()?;
     Ok(stages
         .iter()
@@ -109,7 +109,7 @@ fn outcome_cell(o: &Outcome) -> Cell {
 }
 
 /// Builds the status view (filters: participant label, stage, cell state).
-pub fn status(cfg: &Config, store: &mut Store, subject: Option<&str>, stage: Option<&str>) -> Result<Status> {
+pub fn status(cfg: &Config, store: &mut Reader, subject: Option<&str>, stage: Option<&str>) -> Result<Status> {
     let (snap, labels, runs) = snapshot::load_with_runs(store)?;
     let planned = plan(&snap, &snapshot::policy(cfg), &Filter::default());
     let outcomes: HashMap<(&str, (i64, Option<i64>)), &Outcome> =

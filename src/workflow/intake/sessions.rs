@@ -2,12 +2,12 @@
 //! and revalidation against the current protocol. A session that leaves the chain
 //! takes its runs with it (`withdraw`).
 
-use super::withdraw::{Withdrawn, withdraw_session};
 use crate::config::Config;
 use crate::db::{Session, Store, Subject};
 use crate::discovery::protocol::{SeriesSummary, validate};
 use crate::error::{Error, Result};
 use crate::slurm::Scheduler;
+use crate::workflow::intake::withdraw::{Withdrawn, withdraw_session};
 
 /// Excludes a session (`reason`) or lets it back in (None). Excluding cancels what
 /// reads it and withdraws its results. The caller holds the tick lock.
@@ -36,7 +36,7 @@ pub async fn rescan<S: Scheduler>(
     session: &Session,
 ) -> Result<(Session, Option<Withdrawn>)> {
     let now = chrono::Utc::now().naive_utc();
-    let updated = super::reread::force_reread(cfg, store, session, now)?;
+    let updated = crate::workflow::intake::reread::force_reread(cfg, store, session, now)?;
     let withdrawn = if session.is_valid && !updated.is_valid && !session.excluded {
         let why = format!("session now invalid: {}", updated.validation_message);
         Some(withdraw_session(store, slurm, session.subject_id, session.id, &why).await?)

@@ -86,7 +86,7 @@ pub fn scan(
         return Ok(Scan { found, seen: last.count, unchanged: true, listed: false, record: String::new() });
     }
     let found = candidates(root, pattern).map_err(|e| Error::Usage(e.to_string()))?;
-    let digest = super::provenance::sha256_parts(found.iter().map(|c| c.rel_path.as_str()));
+    let digest = crate::digest::sha256_parts(found.iter().map(|c| c.rel_path.as_str()));
     let unchanged = last.as_ref().is_some_and(|l| l.digest == digest);
     let record = format!("{digest} {} {before} {}", mtime.unwrap_or(0), found.len());
     Ok(Scan { seen: found.len(), found, unchanged, listed: true, record })

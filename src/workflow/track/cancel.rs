@@ -2,12 +2,12 @@
 //! so a job that already ended is recorded as it ended instead of being thrown away;
 //! the run's live downstream goes with it, in one scancel.
 
-use super::track::{cancel_downstream_of_ended, cancel_live, sync};
 use crate::config::Config;
 use crate::db::Store;
 use crate::domain::FailureCause;
 use crate::error::{Error, Result};
 use crate::slurm::Scheduler;
+use crate::workflow::track::{cancel_downstream_of_ended, cancel_live, sync};
 use serde::Serialize;
 
 /// What became of a cancellation.

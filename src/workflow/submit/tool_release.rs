@@ -5,13 +5,13 @@
 //! release outside `releases::TOOLS`, or one that cannot be found, keeps the stage's
 //! runs unsubmitted and needs a person (docs/decisions.md, "How releases are found").
 
-use super::provenance::{ToolIdentity, tool_identity};
 use crate::config::{Config, Pipeline, Runtime};
 use crate::db::Store;
 use crate::error::Result;
 use crate::releases::{self, Probe, Resolved, Tool};
 use crate::slurm::runner;
 use crate::stages::StageDef;
+use crate::workflow::submit::tool_identity::{ToolIdentity, tool_identity};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -136,7 +136,7 @@ fn cache_key(pipe: &Pipeline, id: &ToolIdentity) -> String {
         .ok()
         .and_then(|m| Some((m.len(), m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos())))
         .map_or("-".to_string(), |(len, ns)| format!("{len}:{ns}"));
-    let setup = super::provenance::sha256_parts(pipe.setup.iter().map(String::as_str));
+    let setup = crate::digest::sha256_parts(pipe.setup.iter().map(String::as_str));
     format!("native:{path}:{stamp}:{}", &setup[..16])
 }
 

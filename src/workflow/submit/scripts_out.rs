@@ -2,8 +2,8 @@
 //! files a person can submit by hand, and a submit.sh that does so in order, passing
 //! each job's id to the jobs that wait on it (they have no id before sbatch).
 
-use super::submit::Preview;
 use crate::error::{Error, Result};
+use crate::workflow::submit::Preview;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -2,13 +2,13 @@
 //! and why, in words, with the runs on record. It asks the same `plan::plan` the tick
 //! uses (never a copy of the eligibility rule).
 
-use super::snapshot;
 use crate::config::Config;
-use crate::db::{Run, Store};
+use crate::db::{Reader, Run};
 use crate::domain::Level;
 use crate::error::{Error, Result};
 use crate::pipeline::plan::{Filter, Outcome, PlannedRun, plan};
 use crate::stages::STAGES;
+use crate::workflow::snapshot;
 use serde::Serialize;
 
 /// One run on record for a unit.
@@ -78,7 +78,7 @@ fn words(o: &Outcome, planned: &[PlannedRun], current: Option<&Run>) -> (&'stati
 /// Explains every stage for participant `participant` (one session, or all of them).
 pub fn explain(
     cfg: &Config,
-    store: &mut Store,
+    store: &mut Reader,
     participant: &str,
     session: Option<&str>,
 ) -> Result<Vec<StageDecision>> {

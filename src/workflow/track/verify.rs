@@ -3,11 +3,11 @@
 //! with `requeue` it stops being current so the next tick runs the unit again (its
 //! downstream follows, as for any redone upstream).
 
-use super::outputs::{self, Unit};
 use crate::config::Config;
 use crate::db::Store;
 use crate::domain::RunStatus;
 use crate::error::Result;
+use crate::workflow::track::outputs::{self, Unit};
 use serde::Serialize;
 use std::collections::HashMap;
 

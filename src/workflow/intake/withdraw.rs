@@ -4,11 +4,11 @@
 //! the finished runs that read it stop being current (superseded, history kept), so
 //! the subject is processed again without it. Every step is an audit row.
 
-use super::track::{cancel_downstream_of_ended, cancel_live};
 use crate::db::{Run, Store};
 use crate::domain::FailureCause;
 use crate::error::Result;
 use crate::slurm::Scheduler;
+use crate::workflow::track::{cancel_downstream_of_ended, cancel_live};
 use serde::Serialize;
 
 /// What leaving the chain did.

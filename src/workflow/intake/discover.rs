@@ -11,35 +11,9 @@ use crate::discovery::source::{self, LoadedMapping, Origin};
 use crate::domain::IntakeState;
 use crate::error::{Error, Result};
 use chrono::NaiveDateTime;
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// Most one DICOM file's header may cost (bytes read before giving up).
-pub const MAX_HEADER_BYTES: u64 = 16 << 20;
-
-#[derive(Debug, Default, Serialize)]
-pub struct DiscoverReport {
-    pub folders_seen: usize,
-    pub already_registered: usize,
-    pub registered_valid: usize,
-    pub registered_invalid: usize,
-    pub files_read: u64,
-    /// Held folders with their state and reason.
-    pub held: Vec<HeldFolder>,
-    /// Invalid sessions read again because their folder changed, with the outcome.
-    pub reread: Vec<String>,
-    /// Registered sessions whose identity is in question (not planned; a person decides).
-    pub identity: Vec<String>,
-    pub mapping: Option<String>,
-    pub dry_run: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct HeldFolder {
-    pub folder: String,
-    pub state: IntakeState,
-    pub reason: String,
-}
+use super::{DiscoverReport, HeldFolder, MAX_HEADER_BYTES};
 
 /// Runs discovery. For a dry run, open the store with `Store::begin_dry_run` first:
 /// discovery writes as usual and nothing is kept. An idle re-scan is one listing
@@ -52,7 +26,7 @@ pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDa
     let pattern = pattern.map_err(|m| Error::Usage(format!("discovery.path_pattern: {m}")))?;
     let held: HashMap<String, IncomingFolder> =
         store.held_folders()?.into_iter().map(|f| (f.rel_path.clone(), f)).collect();
-    let mut scan = super::listing::scan(&cfg.paths.dicom_incoming, store, pattern.as_ref(), &held)?;
+    let mut scan = crate::workflow::intake::listing::scan(&cfg.paths.dicom_incoming, store, pattern.as_ref(), &held)?;
     let found = std::mem::take(&mut scan.found);
     let mut report = DiscoverReport { folders_seen: scan.seen, dry_run, ..Default::default() };
     report.mapping = mapping.as_ref().map(|m| describe(&m.origin));
@@ -90,8 +64,8 @@ pub fn discover(cfg: &Config, store: &mut Store, tick: Option<i64>, now: NaiveDa
     }
     progress.finish_and_clear();
     // Every folder listed is now registered or held.
-    super::listing::remember(store, &scan)?;
-    super::reread::reread_changed_invalid(cfg, store, tick, now, &mut report)?;
+    crate::workflow::intake::listing::remember(store, &scan)?;
+    crate::workflow::intake::reread::reread_changed_invalid(cfg, store, tick, now, &mut report)?;
     if due {
         check_identities(store, table, claims, pad, tick)?;
     }
@@ -119,7 +93,7 @@ fn identity_inputs(mapping: Option<&LoadedMapping>, pad: u8, hints: &[&str], sto
     hints.dedup();
     let table = mapping.map_or("no mapping", |m| m.digest.as_str());
     let parts = [head.as_str(), table].into_iter().chain(hints.into_iter().flat_map(|h| ["h", h]));
-    Ok(super::provenance::sha256_parts(parts))
+    Ok(crate::digest::sha256_parts(parts))
 }
 
 /// Every registered session's identity issue, set where it changed.

@@ -1,0 +1,4 @@
+//! The tick against the in-memory scheduler and a temporary SQLite store.
+
+mod frontier;
+mod tick;
