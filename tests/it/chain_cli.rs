@@ -224,8 +224,17 @@ fn workflow_status_and_the_status_page_show_every_session_in_every_stage(db: Tes
     site.add_session("W4", Manufacturer::Siemens);
     site.set_mapping(&[("W1", "1"), ("W2", "2"), ("W3", "3"), ("W4", "4")]);
     site.nf().env("NF_STANDIN_SLEEP", "60").args(["workflow", "run"]).output().unwrap();
-    site.nf().args(["sync"]).output().unwrap();
-    let v = site.json(&["workflow", "status", "--subject", "4"]);
+    // Slurm names the reason when its scheduler has looked at the job: on a busy
+    // node it may first say Resources for every new job, so sync until it has.
+    let mut v = serde_json::Value::Null;
+    for _ in 0..15 {
+        site.nf().args(["sync"]).output().unwrap();
+        v = site.json(&["workflow", "status", "--subject", "4"]);
+        if v["rows"][0]["cells"]["qsiprep"]["detail"] == "Dependency" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
     let prep = &v["rows"][0]["cells"]["qsiprep"];
     assert_eq!((prep["state"].as_str(), prep["detail"].as_str()), (Some("queued"), Some("Dependency")), "{v}");
     let page = site.root().join("page");
