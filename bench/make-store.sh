@@ -15,9 +15,12 @@
 #   bench/make-store.sh /tmp/bigpg 10000 3 postgres://u@h/db  # PostgreSQL
 # FRESH=K leaves the last K subjects registered but unprocessed (no runs): the next
 # tick plans and renders their whole chain (`workflow run --dry-run` times that).
+# SPREAD=1 spreads the sessions' arrival and their runs' times over the last 26 weeks
+# (a study in progress, for the weekly plots; bench/views-bench.sh), instead of one
+# instant on 2026-01-01.
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 DIR SUBJECTS SESSIONS_PER_SUBJECT [DATABASE_URL]" >&2; exit 1; }
-DIR=$1 S=$2 N=$3 URL=${4:-} FRESH=${FRESH:-0}
+DIR=$1 S=$2 N=$3 URL=${4:-} FRESH=${FRESH:-0} SPREAD=${SPREAD:-0}
 [[ $S =~ ^[1-9][0-9]*$ && $N =~ ^[1-9][0-9]*$ ]] || { echo "SUBJECTS and SESSIONS_PER_SUBJECT are positive integers" >&2; exit 1; }
 [[ $FRESH =~ ^[0-9]+$ && $FRESH -le $S ]] || { echo "FRESH is a number of subjects, at most SUBJECTS" >&2; exit 1; }
 DONE=$((S - FRESH))
@@ -55,20 +58,26 @@ NEUROFLOW_CONFIG="$DIR/neuroflow.yaml" RUST_LOG=warn "$NF" db migrate >/dev/null
 
 case $URL in
   postgres*) pad() { echo "lpad(($1)::text, $2, '0')"; }; agg() { echo "string_agg(($1)::text, ',' ORDER BY $1)"; }
-             txt() { echo "($1)::text"; }; TRUE=TRUE ;;
+             txt() { echo "($1)::text"; }; TRUE=TRUE
+             at() { echo "(TIMESTAMP '$TODAY' - make_interval(secs => ($1)))"; } ;;
   *)         pad() { echo "substr('0000000000' || ($1), -$2, $2)"; }; agg() { echo "group_concat($1, ',')"; }
-             txt() { echo "CAST(($1) AS TEXT)"; }; TRUE=1 ;;
+             txt() { echo "CAST(($1) AS TEXT)"; }; TRUE=1
+             at() { echo "datetime('$TODAY', CAST(-($1) AS TEXT) || ' seconds')"; } ;;
 esac
+TODAY=$(date -u '+%F %T' --date='-2 hours')
 TS="'2026-01-01 00:00:00'"
+# when ID SHIFT: a time for row ID (SPREAD: ID's place in 26 weeks, SHIFT seconds later).
+when() { if ((SPREAD)); then at "(($1) * 7919) % 15724800 - ($2)"; else echo "$TS"; fi; }
 SN=$((S * N))
 # Run ids: bids = session id; qsiprep = SN + subject; qsirecon = SN + S + session; qsiparc = 2SN + S + session.
 run_cols="id, token, stage, level, subject_id, session_id, attempt, status, trigger_reason, covered_session_ids,
   upstream_run_ids, slurm_job_id, job_name, script_path, stdout_path, stderr_path, req_cpus, req_mem_mb, req_gpus,
   req_time_minutes, slurm_state, exit_code, exit_signal, elapsed_seconds, max_rss_kb, total_cpu_seconds,
   created_at, submitted_at, started_at, ended_at, updated_at"
-run_vals() { # id stage level subject session covered upstream
+run_vals() { # id stage level subject session covered upstream arrival-key
   echo "$1, 'bench-' || $(txt "$1"), '$2', '$3', $4, $5, 1, 'completed', 'bench', $6, $7, 1000000 + $1,
-    'nf-$2', '', '', '', 1, 1024, 0, 10, 'COMPLETED', 0, 0, 60, 512000, 50, $TS, $TS, $TS, $TS, $TS"
+    'nf-$2', '', '', '', 1, 1024, 0, 10, 'COMPLETED', 0, 0, 60, 512000, 50,
+    $(when "$8" 0), $(when "$8" 0), $(when "$8" "(($1) % 7) * 600"), $(when "$8" "(($1) % 7) * 600 + 60"), $(when "$8" 0)"
 }
 units() { # FIRST LAST: subjects FIRST..LAST with their sessions and registered folders
   cat <<EOF
@@ -79,7 +88,8 @@ INSERT INTO sessions (id, subject_id, session_label, scan_id, dicom_path, is_val
     validation_message, discovered_at, updated_at, series_read_at)
   WITH RECURSIVE n(i) AS (SELECT ($1 - 1) * $N UNION ALL SELECT i + 1 FROM n WHERE i < $2 * $N - 1)
   SELECT i + 1, i / $N + 1, 'V' || $(txt "i % $N + 1"), 'S' || $(pad "i / $N + 1" 5) || 'V' || $(txt "i % $N + 1"),
-    '$DIR/incoming/S' || $(pad "i / $N + 1" 5) || 'V' || $(txt "i % $N + 1"), $TRUE, '[]', '{}', '', $TS, $TS, $TS FROM n;
+    '$DIR/incoming/S' || $(pad "i / $N + 1" 5) || 'V' || $(txt "i % $N + 1"), $TRUE, '[]', '{}', '',
+    $(when "i + 1" 0), $(when "i + 1" 0), $(when "i + 1" 0) FROM n;
 INSERT INTO incoming_folders (id, rel_path, scan_id, intake_state, reason, file_count, total_bytes, newest_mtime,
     fingerprint_since, first_seen, last_seen, session_id)
   SELECT id, scan_id, scan_id, 'registered', '', 100, 1, $TS, $TS, $TS, $TS, id FROM sessions WHERE subject_id >= $1;
@@ -89,13 +99,17 @@ SQL=$(cat <<EOF
 BEGIN;
 $( ((DONE > 0)) && units 1 "$DONE" )
 INSERT INTO pipeline_runs ($run_cols)
-  SELECT $(run_vals id bids_conversion session subject_id id "''" "''") FROM sessions;
+  SELECT $(run_vals id bids_conversion session subject_id id "''" "''" "id") FROM sessions;
 INSERT INTO pipeline_runs ($run_cols)
-  SELECT $(run_vals "$SN + s.id" qsiprep subject s.id NULL "(SELECT $(agg x.id) FROM sessions x WHERE x.subject_id = s.id)" "(SELECT $(agg x.id) FROM sessions x WHERE x.subject_id = s.id)") FROM subjects s;
+  SELECT $(run_vals "$SN + s.id" qsiprep subject s.id NULL "(SELECT $(agg x.id) FROM sessions x WHERE x.subject_id = s.id)" "(SELECT $(agg x.id) FROM sessions x WHERE x.subject_id = s.id)" "s.id * $N") FROM subjects s;
 INSERT INTO pipeline_runs ($run_cols)
-  SELECT $(run_vals "$SN + $S + id" qsirecon session subject_id id "''" "$(txt "$SN + subject_id")") FROM sessions;
+  SELECT $(run_vals "$SN + $S + id" qsirecon session subject_id id "''" "$(txt "$SN + subject_id")" "id") FROM sessions;
 INSERT INTO pipeline_runs ($run_cols)
-  SELECT $(run_vals "2 * $SN + $S + id" qsiparc session subject_id id "''" "$(txt "$SN + $S + id")") FROM sessions;
+  SELECT $(run_vals "2 * $SN + $S + id" qsiparc session subject_id id "''" "$(txt "$SN + $S + id")" "id") FROM sessions;
+INSERT INTO run_provenance (run_id, neuroflow_version, config_sha256, script_sha256, runtime, recorded_at, tool_release,
+    tool_release_found_by)
+  SELECT id, 'bench', '', '', 'native', $TS, CASE stage WHEN 'bids_conversion' THEN '1.5.1' WHEN 'qsiparc' THEN '0.1.2'
+    ELSE '26.0.0' END, 'pin' FROM pipeline_runs;
 COMMIT;
 EOF
 )

@@ -99,5 +99,10 @@ runs = json.load(sys.stdin)
 bad = [r for r in runs if r["status"] != "completed"]
 print(f"{len(runs)} current runs, {len(runs) - len(bad)} completed")
 sys.exit(1 if bad or len(runs) != 14 else 0)'
+
+step "the status page: plots of the study, offline (neuroflow report --html)"
+"$NF" report --html "$DEMO/page"
+bash "$HERE/scripts/page-shot.sh" "$DEMO/page" "$DEMO/status-page.png"
+echo "open file://$DEMO/page/index.html (screenshot: $DEMO/status-page.png)"
 echo
 echo "demo: done; site directory $DEMO (neuroflow runs show 1 --format json shows a full Slurm record)"

@@ -23,6 +23,8 @@ pub enum Error {
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
     #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
+    #[error(transparent)]
     Slurm(#[from] crate::slurm::SlurmError),
     #[error("{0}")]
     Usage(String),

@@ -261,6 +261,23 @@ fn the_read_side_imports_nothing_from_the_phases_that_write() {
 }
 
 #[test]
+fn the_plots_are_pure_and_import_only_the_domain() {
+    let files = files();
+    let g = graph(&files);
+    let mut wrong = vec![];
+    for (a, f) in files.iter().enumerate().filter(|(_, f)| f.rel.starts_with("plot/")) {
+        for (&b, names) in g.get(&a).into_iter().flatten() {
+            let to = &files[b].rel;
+            if !to.starts_with("plot/") && to != "domain.rs" {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                wrong.push(format!("  src/{} → src/{to} ({})", f.rel, names.join(", ")));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "src/plot/ draws figures it is given; it may import domain only:\n{}", wrong.join("\n"));
+}
+
+#[test]
 fn the_checker_sees_a_circle_and_names_its_ties() {
     let mk = |rel: &str, module: &[&str], text: &str| File {
         rel: rel.into(),

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod lifecycle;
 pub mod pipeline;
+pub mod plot;
 pub mod progress;
 pub mod recon_specs;
 pub mod releases;

@@ -3,6 +3,7 @@
 use super::common;
 use super::common::{print_tick, slurm};
 use super::output::{self, Format};
+use crate::db::RunsFilter;
 use crate::domain::RunStatus;
 use crate::error::Result;
 use crate::pipeline::plan::Filter;
@@ -35,6 +36,9 @@ pub enum Command {
         /// Superseded runs too (the whole history).
         #[arg(long)]
         all: bool,
+        /// At most this many runs, the newest (0: every one).
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
         /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -94,21 +98,32 @@ pub enum Command {
 pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<u8> {
     let (loaded, mut store) = common::open(explicit)?;
     match cmd {
-        Command::List { stage, status, subject, job_id, all, format } => {
-            let (subjects, sessions) = labels(&mut store.reader())?;
+        Command::List { stage, status, subject, job_id, all, limit, format } => {
             let subject = subject.map(|s| common::participant(&loaded.config, &s));
-            let runs = match job_id {
-                Some(j) => store.run_by_job_id(j)?.into_iter().collect(),
-                None if all => store.all_runs()?,
-                None => store.current_runs()?,
+            let subject_id = match &subject {
+                Some(label) => match store.subject_by_label(label)? {
+                    Some(s) => Some(s.id),
+                    None => {
+                        output::rows::<RunRow>(&[], format);
+                        return Ok(0);
+                    }
+                },
+                None => None,
             };
-            let rows: Vec<RunRow> = runs
-                .iter()
-                .map(|r| row(r, &subjects, &sessions))
-                .filter(|r| stage.as_deref().is_none_or(|s| r.stage == s))
-                .filter(|r| status.is_none_or(|s| r.status == s))
-                .filter(|r| subject.as_deref().is_none_or(|s| r.participant == s))
-                .collect();
+            let filter = RunsFilter {
+                stage: stage.clone(),
+                status,
+                subject_id,
+                history: all,
+                limit: (limit > 0).then_some(limit),
+            };
+            let mut runs = match job_id {
+                Some(j) => store.run_by_job_id(j)?.into_iter().filter(|r| filter_keeps(&filter, r)).collect(),
+                None => store.runs_matching(&filter)?,
+            };
+            runs.reverse();
+            let (subjects, sessions) = store.labels_of_runs(&runs)?;
+            let rows: Vec<RunRow> = runs.iter().map(|r| row(r, &subjects, &sessions)).collect();
             output::rows(&rows, format);
         }
         Command::Efficiency { stage, format } => {
@@ -247,4 +262,11 @@ impl output::Listing for RunRow {
             r.message.clone(),
         ]
     }
+}
+
+/// A run found by job id, held to the list's other filters.
+fn filter_keeps(f: &RunsFilter, r: &crate::db::Run) -> bool {
+    f.stage.as_deref().is_none_or(|s| r.stage == s)
+        && f.status.is_none_or(|s| r.status == s)
+        && f.subject_id.is_none_or(|id| r.subject_id == id)
 }

@@ -90,6 +90,16 @@ fn status() -> Status {
             stage: "bids_conversion",
             releases: [("1.5.1".to_string(), 2)].into(),
         }],
+        remaining: vec![crate::workflow::views::figures::Remaining {
+            stage: "qsiprep",
+            units_left: 3,
+            cpu_hours: 48.0,
+            gpu_hours: 0.0,
+            basis: "measured over 12 runs".into(),
+            per_week: 2.5,
+            done_by: chrono::NaiveDate::from_ymd_opt(2026, 12, 10),
+        }],
+        rows_hidden: 0,
     }
 }
 

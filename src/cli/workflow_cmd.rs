@@ -38,6 +38,14 @@ pub struct StatusArgs {
     /// limited, needs_person, invalid, excluded, ...).
     #[arg(long)]
     status: Option<String>,
+    /// List every session, also those of settled subjects (done, or waiting on
+    /// nothing that can change) however many there are.
+    #[arg(long)]
+    all: bool,
+    /// List the sessions of settled subjects only while there are at most this many
+    /// (beyond, they are counted in the totals and as `rows_hidden`).
+    #[arg(long, default_value_t = crate::workflow::views::settled::ROWS)]
+    rows: usize,
     /// Output: a table for people, or json for scripts.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
@@ -65,9 +73,20 @@ pub fn status_text(view: &crate::workflow::views::status::Status) -> String {
     let mut out =
         output::styled_table_text(&header, &rows, |col, text| (col >= 2).then(|| state_style(text)).flatten());
     out.push('\n');
-    for (stage, states) in &view.totals {
+    for (stage, states) in view.stages.iter().filter_map(|s| Some((s, view.totals.get(*s)?))) {
         let parts: Vec<String> = states.iter().map(|(s, n)| format!("{n} {s}")).collect();
         let _ = writeln!(out, "{stage}: {}", parts.join(", "));
+    }
+    for r in view.remaining.iter().filter(|r| r.units_left > 0) {
+        let when = r
+            .done_by
+            .map_or("no run finished in the last 4 weeks".into(), |d| format!("{:.1} a week: done by {d}", r.per_week));
+        let gpu = if r.gpu_hours > 0.0 { format!(", {:.1} GPU-hours", r.gpu_hours) } else { String::new() };
+        let _ = writeln!(
+            out,
+            "{} left: {} units, {:.1} CPU-hours{gpu} ({}); {when}",
+            r.stage, r.units_left, r.cpu_hours, r.basis
+        );
     }
     for r in &view.releases {
         let parts: Vec<String> = r.releases.iter().map(|(v, n)| format!("{n} by {v}")).collect();
@@ -87,6 +106,13 @@ pub fn status_text(view: &crate::workflow::views::status::Status) -> String {
             t.counts.failed,
             t.counts.slurm_calls,
             t.counts.exit
+        );
+    }
+    if view.rows_hidden > 0 {
+        let _ = writeln!(
+            out,
+            "{} sessions of settled subjects are not listed (they are in the totals; --all lists them)",
+            view.rows_hidden
         );
     }
     if !view.needs_person.is_empty() {
@@ -123,11 +149,12 @@ fn short(cell: &crate::workflow::views::status::Cell) -> String {
 fn status(explicit: Option<&Path>, a: StatusArgs) -> Result<u8> {
     let (loaded, mut store) = common::open(explicit)?;
     let subject = a.subject.as_deref().map(|s| common::participant(&loaded.config, s));
-    let mut view = crate::workflow::views::status::status(
+    let mut view = crate::workflow::views::settled::view(
         &loaded.config,
         &mut store.reader(),
         subject.as_deref(),
         a.stage.as_deref(),
+        (!a.all).then_some(a.rows),
     )?;
     if let Some(want) = &a.status {
         view.rows.retain(|r| r.cells.values().any(|c| &c.state == want));

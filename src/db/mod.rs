@@ -6,6 +6,7 @@
 mod audit;
 mod conn;
 mod enums;
+mod figures;
 mod frontier;
 mod identity;
 mod intake;
@@ -22,6 +23,10 @@ mod subjects;
 mod ticks;
 
 pub use conn::{Backend, DbConn, redact};
+pub use figures::{RunsFilter, SettledCounts, SpanRow, WeeklyCounts};
+
+/// Participant labels by subject id, session labels by session id.
+pub type RunLabels = (std::collections::HashMap<i64, String>, std::collections::HashMap<i64, String>);
 pub use frontier::Frontier;
 pub use intake::Verdict;
 pub use migrations::MigrationState;

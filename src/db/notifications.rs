@@ -58,7 +58,8 @@ impl Store {
     pub fn folders_needing_a_person(&mut self) -> Result<Vec<IncomingFolder>, DbError> {
         let quiet = [IntakeState::Registered.as_str(), IntakeState::Waiting.as_str()];
         f::table
-            .filter(f::intake_state.ne_all(quiet))
+            .filter(super::frontier::pred(super::frontier::HELD).and(f::intake_state.ne_all(quiet)))
+            .order(f::id.asc())
             .select(IncomingFolder::as_select())
             .load(&mut self.conn)
             .map_err(|e| DbError::query("held folders", e))

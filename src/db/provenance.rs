@@ -135,18 +135,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Current completed runs, counted by stage and the release they were made by
-    /// (None: made before neuroflow recorded releases). Aggregated in SQL.
-    pub fn completed_by_release(&mut self) -> Result<Vec<(String, Option<String>, i64)>, DbError> {
-        pr::table
-            .left_join(rp::table)
-            .filter(pr::superseded.eq(false).and(pr::status.eq(RunStatus::Completed.as_str())))
-            .group_by((pr::stage, rp::tool_release))
-            .select((pr::stage, rp::tool_release.nullable(), diesel::dsl::count_star()))
-            .load(&mut self.conn)
-            .map_err(|e| DbError::query("completed runs by release", e))
-    }
-
     /// Current completed runs of `stage`, with the release each was made by.
     pub fn completed_runs_with_release(&mut self, stage: &str) -> Result<Vec<RunRelease>, DbError> {
         pr::table

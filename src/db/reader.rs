@@ -1,7 +1,10 @@
 //! The store as the read side sees it: queries only. A view takes a `Reader`, so
 //! "status never changes anything" is checked by the compiler: no method of it writes.
 
-use super::{AuditEntry, DbError, Frontier, IncomingFolder, Provenance, Run, Session, Store, Subject, WorkflowRun};
+use super::{
+    AuditEntry, DbError, Frontier, IncomingFolder, Provenance, Run, RunLabels, RunsFilter, Session, SettledCounts,
+    SpanRow, Store, Subject, WeeklyCounts, WorkflowRun,
+};
 use std::collections::HashMap;
 
 /// Read-only access to a store (`Store::reader`).
@@ -26,7 +29,6 @@ macro_rules! reads {
 reads! {
     fn all_sessions() -> Vec<(Session, Subject)>;
     fn all_subjects() -> Vec<Subject>;
-    fn completed_by_release() -> Vec<(String, Option<String>, i64)>;
     fn incoming_folders() -> Vec<IncomingFolder>;
     fn folders_needing_a_person() -> Vec<IncomingFolder>;
     fn recent_ticks(limit: i64) -> Vec<WorkflowRun>;
@@ -45,4 +47,13 @@ reads! {
     fn runs_by_ids(ids: &[i64]) -> Vec<Run>;
     fn audit_trail(entity: &str, entity_id: i64) -> Vec<AuditEntry>;
     fn provenance_of(run_id: i64) -> Option<Provenance>;
+    fn weekly_counts(since: chrono::NaiveDateTime) -> WeeklyCounts;
+    fn recent_completed(stage: &str, limit: i64) -> Vec<Run>;
+    fn completed_since(since: chrono::NaiveDateTime) -> Vec<(String, i64)>;
+    fn current_run_totals() -> Vec<(String, crate::domain::RunStatus, i64)>;
+    fn newest_runs(limit: i64) -> Vec<SpanRow>;
+    fn settled_counts() -> SettledCounts;
+    fn runs_matching(f: &RunsFilter) -> Vec<Run>;
+    fn labels_of_runs(runs: &[Run]) -> RunLabels;
+    fn current_runs_in(statuses: &[crate::domain::RunStatus]) -> Vec<Run>;
 }

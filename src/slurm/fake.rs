@@ -138,6 +138,7 @@ impl FakeSlurm {
     }
 
     fn record(id: JobId, j: &FakeJob) -> AcctRecord {
+        let now = chrono::Utc::now().naive_utc();
         AcctRecord {
             job_id: id,
             display_id: id.to_string(),
@@ -149,9 +150,10 @@ impl FakeSlurm {
             exit_code: j.exit_code,
             exit_signal: 0,
             elapsed_seconds: 1,
-            submit: None,
-            start: None,
-            end: None,
+            // A job that ran for a second and ended now (the views count weeks by End).
+            submit: Some(now - chrono::Duration::seconds(2)),
+            start: Some(now - chrono::Duration::seconds(1)),
+            end: (!j.in_queue).then_some(now),
             node_list: Some("fake".into()),
             max_rss_kb: Some(1024),
             req_mem: None,

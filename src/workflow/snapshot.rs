@@ -72,7 +72,8 @@ pub fn load_open(store: &mut Reader, also: Option<i64>) -> Result<(Snapshot, Lab
     build(store.open_frontier(also)?).map(|(s, l, _)| (s, l))
 }
 
-fn build(f: Frontier) -> Result<(Snapshot, Labels, Vec<Run>)> {
+/// The planner's snapshot of `f`, its labels, and its runs' rows.
+pub fn build(f: Frontier) -> Result<(Snapshot, Labels, Vec<Run>)> {
     let mut snap = Snapshot::default();
     let mut labels = Labels::default();
     for s in f.subjects {

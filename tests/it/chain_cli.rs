@@ -216,6 +216,13 @@ fn workflow_status_and_the_status_page_show_every_session_in_every_stage(db: Tes
         assert!(needs.contains(want), "{want} in {needs}");
     }
     assert!(v["last_tick"]["id"].as_i64().is_some());
+    // At scale the settled subjects are counted by the store, not listed: the same
+    // totals either way (--rows 0 takes that path on this small store).
+    let counted = site.json(&["workflow", "status", "--rows", "0"]);
+    let listed = site.json(&["workflow", "status", "--all"]);
+    assert_eq!(counted["totals"], listed["totals"], "counted {counted}\nlisted {listed}");
+    assert!(counted["rows_hidden"].as_u64().unwrap() > 0, "a finished subject is settled: {counted}");
+    assert_eq!(listed["rows"].as_array().unwrap().len(), v["rows"].as_array().unwrap().len());
     let only = site.json(&["workflow", "status", "--status", "failed"]);
     assert_eq!(only["rows"].as_array().unwrap().len(), 1);
     let text = String::from_utf8_lossy(&site.nf().args(["workflow", "status"]).output().unwrap().stdout).into_owned();
@@ -256,8 +263,10 @@ fn workflow_status_and_the_status_page_show_every_session_in_every_stage(db: Tes
     assert_eq!(site.nf().args(["runs", "cancel", &live.to_string()]).output().unwrap().status.code(), Some(0));
 }
 
-/// The page as a real Chromium loads it (headless, no network), and a screenshot in
-/// target/nf-artifacts/ for a person to look at. Chromium missing is a failure.
+/// The page as a real Chromium loads it (headless, no network): its DOM, every plot
+/// drawn with a size (scripts/page-shot.sh, which also makes the screenshot of
+/// docs/guide.md) and no error, and a screenshot in target/nf-artifacts/ for a person
+/// to look at. Chromium missing is a failure.
 fn chromium_dom(page: &std::path::Path, tag: &str) -> String {
     let url = format!("file://{}", page.display());
     let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"];
@@ -267,16 +276,24 @@ fn chromium_dom(page: &std::path::Path, tag: &str) -> String {
         .output()
         .expect("chromium (Debian package chromium; scripts/setup.sh installs it)");
     assert!(out.status.success(), "chromium: {}", String::from_utf8_lossy(&out.stderr));
-    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/nf-artifacts");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = root.join("target/nf-artifacts");
     std::fs::create_dir_all(&shots).unwrap();
     let png = shots.join(format!("status-page-{tag}.png"));
-    let _ = std::fs::remove_file(&png);
-    let shot = std::process::Command::new("chromium")
-        .args(flags)
-        .args([&format!("--screenshot={}", png.display()), "--window-size=1400,1000", &url])
+    let shot = std::process::Command::new("bash")
+        .arg(root.join("scripts/page-shot.sh"))
+        .args([page.parent().unwrap(), &png])
         .output()
         .unwrap();
-    assert!(shot.status.success(), "chromium screenshot: {}", String::from_utf8_lossy(&shot.stderr));
+    assert!(shot.status.success(), "page-shot.sh: {}", String::from_utf8_lossy(&shot.stderr));
+    let measured = String::from_utf8_lossy(&shot.stdout).trim().to_string();
+    for plot in ["throughput", "durations", "failures", "asked", "timeline"] {
+        let word = measured.split(' ').find(|w| w.starts_with(&format!("plot-{plot}:"))).unwrap_or_default();
+        let size: Vec<u32> =
+            word.rsplit(':').next().unwrap_or_default().split('x').filter_map(|n| n.parse().ok()).collect();
+        assert!(size.len() == 2 && size.iter().all(|n| *n > 0), "plot {plot} drawn with a size: {measured}");
+    }
+    assert!(measured.ends_with("errors:0"), "the page raised errors: {measured}");
     let bytes = std::fs::read(&png).expect("the screenshot was written");
     assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "a real screenshot: {} bytes", bytes.len());
     String::from_utf8(out.stdout).unwrap()

@@ -2,3 +2,4 @@
 
 mod frontier;
 mod tick;
+mod views;

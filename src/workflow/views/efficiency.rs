@@ -51,6 +51,9 @@ pub fn efficiency(current: &[Run], stage: Option<&str>) -> Vec<StageEfficiency> 
         }
     }
     let mut out = vec![];
+    // In the order of the chain (the stage table's), never alphabetical.
+    let mut by_stage: Vec<(String, Vec<&Run>)> = by_stage.into_iter().collect();
+    by_stage.sort_by_key(|(s, _)| crate::stages::STAGES.iter().position(|d| d.name == s).unwrap_or(usize::MAX));
     for (stage, runs) in by_stage {
         let mut rss: Vec<u64> =
             runs.iter().filter_map(|r| r.max_rss_kb).map(|k| (k.max(0) as u64).div_ceil(1024)).collect();

@@ -91,7 +91,9 @@ pub fn explain(
             return Err(Error::Usage(format!("no session sub-{participant} ses-{s}")));
         }
     }
-    let (snap, _, runs) = snapshot::load_with_runs(store)?;
+    // The open frontier and this subject: what the tick itself plans (a settled
+    // subject has no live run, so the limits it sees are whole).
+    let (snap, _, runs) = snapshot::build(store.open_frontier(Some(subject.id))?)?;
     let filter = Filter { subject: Some(subject.id), ..Default::default() };
     let planned = plan(&snap, &snapshot::policy(cfg), &filter);
     let mut out = vec![];

@@ -7,7 +7,9 @@
 pub mod efficiency;
 pub mod events;
 pub mod explain;
+pub mod figures;
 pub mod page;
 pub mod runs;
+pub mod settled;
 pub mod status;
 pub mod triage;

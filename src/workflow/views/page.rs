@@ -7,8 +7,11 @@ use crate::config::Config;
 use crate::db::Reader;
 use crate::domain::RunStatus;
 use crate::error::{Error, Result};
+use crate::plot::Plot;
 use crate::workflow::views::efficiency::{StageEfficiency, efficiency};
-use crate::workflow::views::status::{Status, status};
+use crate::workflow::views::figures::{self, Remaining};
+use crate::workflow::views::settled::{ROWS, bounded};
+use crate::workflow::views::status::Status;
 use crate::workflow::views::triage::{Group, failures};
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
@@ -44,6 +47,10 @@ pub struct Page {
     pub throughput: Vec<Throughput>,
     pub failures: Vec<Group>,
     pub efficiency: Vec<StageEfficiency>,
+    /// The plots, in the order the page shows them.
+    pub plots: Vec<Plot>,
+    /// What is left per stage, in CPU- and GPU-hours, and when it is done.
+    pub remaining: Vec<Remaining>,
     /// Finished rows left out of the matrix (past MATRIX_ROWS).
     pub hidden_rows: usize,
 }
@@ -51,7 +58,7 @@ pub struct Page {
 /// The matrix shows every session still in progress or stuck, then finished ones up
 /// to this many rows: a page for 30,000 sessions stays a page (`workflow status
 /// --format json` has every row).
-pub const MATRIX_ROWS: usize = 1000;
+pub const MATRIX_ROWS: usize = ROWS;
 
 /// Keeps unfinished rows first, then finished ones, up to MATRIX_ROWS; returns how
 /// many were left out.
@@ -70,35 +77,18 @@ fn trim_rows(status: &mut Status) -> usize {
     hidden
 }
 
-/// Reads everything the page shows.
+/// Reads everything the page shows: the status view, and figures the store
+/// aggregates (no read of every run).
 pub fn build(cfg: &Config, store: &mut Reader, now: NaiveDateTime) -> Result<Page> {
-    let mut status = status(cfg, store, None, None)?;
-    // One read of the current runs for failures, efficiency and throughput.
-    let current = store.current_runs()?;
-    let failures = failures(&current, |s| cfg.pipeline(s).map_or(1, |p| p.max_attempts));
-    let efficiency = efficiency(&current, None);
-    let completed: Vec<_> = current.iter().filter(|r| r.status == RunStatus::Completed).collect();
-    let throughput = status
-        .stages
-        .iter()
-        .map(|stage| {
-            let ended = |days: i64| {
-                completed
-                    .iter()
-                    .filter(|r| r.stage == *stage && r.ended_at.is_some_and(|e| e >= now - Duration::days(days)))
-                    .count()
-            };
-            Throughput {
-                stage: stage.to_string(),
-                last_day: ended(1),
-                last_week: ended(7),
-                total: completed.iter().filter(|r| r.stage == *stage).count(),
-            }
-        })
-        .collect();
-    let mut states: Vec<String> = status.totals.values().flat_map(|m| m.keys().cloned()).collect();
-    states.sort();
-    states.dedup();
+    let mut status = bounded(cfg, store, None, ROWS)?;
+    let failed = store.current_runs_in(&[RunStatus::Failed, RunStatus::Lost])?;
+    let failures = failures(&failed, |s| cfg.pipeline(s).map_or(1, |p| p.max_attempts));
+    let recent = figures::recent(store)?;
+    let newest: Vec<_> = recent.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
+    let efficiency = efficiency(&newest, None);
+    let plots = figures::plots(store, &recent, now)?;
+    let throughput = throughput(store, &status, now)?;
+    let states = states(&status);
     let totals_rows = status
         .stages
         .iter()
@@ -110,7 +100,8 @@ pub fn build(cfg: &Config, store: &mut Reader, now: NaiveDateTime) -> Result<Pag
                 .collect(),
         })
         .collect();
-    let hidden_rows = trim_rows(&mut status);
+    let remaining = status.remaining.clone();
+    let hidden_rows = trim_rows(&mut status) + status.rows_hidden;
     Ok(Page {
         hidden_rows,
         generated_at: now.format("%Y-%m-%d %H:%M:%S").to_string(),
@@ -121,7 +112,34 @@ pub fn build(cfg: &Config, store: &mut Reader, now: NaiveDateTime) -> Result<Pag
         throughput,
         failures,
         efficiency,
+        plots,
+        remaining,
     })
+}
+
+/// The states any stage is in, in a fixed order.
+fn states(status: &Status) -> Vec<String> {
+    let mut states: Vec<String> = status.totals.values().flat_map(|m| m.keys().cloned()).collect();
+    states.sort();
+    states.dedup();
+    states
+}
+
+/// Completed units per stage in the last day and week, and in all (counted by the store).
+fn throughput(store: &mut Reader, status: &Status, now: NaiveDateTime) -> Result<Vec<Throughput>> {
+    let day = store.completed_since(now - Duration::days(1))?;
+    let week = store.completed_since(now - Duration::days(7))?;
+    let of = |v: &[(String, i64)], stage: &str| v.iter().find(|(s, _)| s == stage).map_or(0, |(_, n)| *n as usize);
+    Ok(status
+        .stages
+        .iter()
+        .map(|stage| Throughput {
+            stage: stage.to_string(),
+            last_day: of(&day, stage),
+            last_week: of(&week, stage),
+            total: status.totals.get(*stage).and_then(|m| m.get("completed")).copied().unwrap_or(0),
+        })
+        .collect())
 }
 
 /// The page as HTML (every value escaped by Tera's HTML autoescape).

@@ -11,6 +11,7 @@ use crate::pipeline::plan::{Filter, Outcome, plan};
 use crate::stages::STAGES;
 use crate::workflow::counts::TickCounts;
 use crate::workflow::snapshot;
+use crate::workflow::views::figures;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -56,6 +57,12 @@ pub struct Status {
     /// Per stage, in chain order: how many completed current runs each tool release
     /// made (`unrecorded`: made before neuroflow recorded releases).
     pub releases: Vec<StageReleases>,
+    /// Per enabled stage, in chain order: the work not yet done in CPU- and
+    /// GPU-hours, and when it is done at the last 4 weeks' rate.
+    pub remaining: Vec<crate::workflow::views::figures::Remaining>,
+    /// Sessions of settled subjects not listed in `rows` (counted in `totals`;
+    /// `--all` lists them).
+    pub rows_hidden: usize,
 }
 
 /// The releases that made a stage's completed runs.
@@ -65,20 +72,26 @@ pub struct StageReleases {
     pub releases: BTreeMap<String, i64>,
 }
 
-/// Completed current runs by stage and release, counted by the store.
-pub fn releases(store: &mut Reader, stages: &[&'static str]) -> Result<Vec<StageReleases>> {
-    let counts = store.completed_by_release()?;
+/// The releases that made the newest completed runs of each stage (`recent`: at
+/// most `figures::RECENT` a stage, so a store of any size answers at once; a mix
+/// of releases shows there first).
+pub fn releases(
+    store: &mut Reader,
+    stages: &[&'static str],
+    recent: &[(&'static str, Vec<Run>)],
+) -> Result<Vec<StageReleases>> {
+    let ids: Vec<i64> = recent.iter().flat_map(|(_, runs)| runs.iter().map(|r| r.id)).collect();
+    let known = store.releases_of_runs(&ids)?;
     Ok(stages
         .iter()
-        .map(|stage| StageReleases {
-            stage,
-            releases: counts
-                .iter()
-                .filter(|(s, _, _)| s == stage)
-                .map(|(_, r, n)| (r.clone().unwrap_or_else(|| "unrecorded".into()), *n))
-                .collect(),
+        .filter_map(|stage| {
+            let runs = recent.iter().find(|(s, _)| s == stage).map(|(_, r)| r)?;
+            let mut releases = BTreeMap::new();
+            for r in runs {
+                *releases.entry(known.get(&r.id).cloned().unwrap_or_else(|| "unrecorded".into())).or_default() += 1;
+            }
+            (!releases.is_empty()).then_some(StageReleases { stage, releases })
         })
-        .filter(|s| !s.releases.is_empty())
         .collect())
 }
 
@@ -108,20 +121,43 @@ fn outcome_cell(o: &Outcome) -> Cell {
     Cell { state: state.into(), detail, run_id: None, job_id: None }
 }
 
-/// Builds the status view (filters: participant label, stage, cell state).
+/// Stage → state → units.
+pub type Totals = BTreeMap<String, BTreeMap<String, usize>>;
+
+/// Builds the status view with every row (filters: participant label, stage).
 pub fn status(cfg: &Config, store: &mut Reader, subject: Option<&str>, stage: Option<&str>) -> Result<Status> {
     let (snap, labels, runs) = snapshot::load_with_runs(store)?;
-    let planned = plan(&snap, &snapshot::policy(cfg), &Filter::default());
+    let sessions = store.all_sessions()?;
+    let stages = stages_of(stage);
+    let (rows, totals, needs_person) = matrix(cfg, &snap, &labels, &runs, sessions, subject, &stages);
+    finish(cfg, store, stages, rows, totals, needs_person, 0)
+}
+
+/// The stages shown (one, or the whole chain), in chain order.
+pub fn stages_of(stage: Option<&str>) -> Vec<&'static str> {
+    STAGES.iter().map(|d| d.name).filter(|n| stage.is_none_or(|s| s == *n)).collect()
+}
+
+/// The rows of `sessions`, their totals and what needs a person, from the planner's
+/// verdict on `snap` (the same eligibility code as the tick).
+pub fn matrix(
+    cfg: &Config,
+    snap: &snapshot::Snapshot,
+    labels: &snapshot::Labels,
+    runs: &[Run],
+    mut sessions: Vec<(crate::db::Session, crate::db::Subject)>,
+    subject: Option<&str>,
+    stages: &[&'static str],
+) -> (Vec<Row>, Totals, Vec<String>) {
+    let planned = plan(snap, &snapshot::policy(cfg), &Filter::default());
     let outcomes: HashMap<(&str, (i64, Option<i64>)), &Outcome> =
         planned.outcomes.iter().map(|(s, u, o)| ((*s, *u), o)).collect();
     let current: HashMap<(&str, (i64, Option<i64>)), &Run> =
         runs.iter().map(|r| ((r.stage.as_str(), (r.subject_id, r.session_id)), r)).collect();
-    let stages: Vec<&'static str> = STAGES.iter().map(|d| d.name).filter(|n| stage.is_none_or(|s| s == *n)).collect();
     let mut rows = vec![];
-    let mut totals: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut totals = Totals::new();
     // A subject-level cell repeats on each of its subject's rows; it is one unit.
     let mut counted: std::collections::HashSet<(&str, (i64, Option<i64>))> = std::collections::HashSet::new();
-    let mut sessions = store.all_sessions()?;
     sessions.sort_by(|a, b| {
         (&a.1.participant_label, &a.0.session_label).cmp(&(&b.1.participant_label, &b.0.session_label))
     });
@@ -152,7 +188,7 @@ pub fn status(cfg: &Config, store: &mut Reader, subject: Option<&str>, stage: Op
         }
         rows.push(Row { participant: subj.participant_label, session: sess.session_label, cells });
     }
-    let mut needs_person: Vec<String> = planned
+    let needs_person: Vec<String> = planned
         .outcomes
         .iter()
         .filter_map(|(st, u, o)| match o {
@@ -160,8 +196,21 @@ pub fn status(cfg: &Config, store: &mut Reader, subject: Option<&str>, stage: Op
             _ => None,
         })
         .collect();
-    for f in store.incoming_folders()?.into_iter().filter(|f| f.intake_state != IntakeState::Registered) {
-        if f.intake_state != IntakeState::Waiting {
+    (rows, totals, needs_person)
+}
+
+/// The rest of the view: held folders, the last tick, releases, what is left.
+pub fn finish(
+    cfg: &Config,
+    store: &mut Reader,
+    stages: Vec<&'static str>,
+    rows: Vec<Row>,
+    totals: Totals,
+    mut needs_person: Vec<String>,
+    rows_hidden: usize,
+) -> Result<Status> {
+    for f in store.folders_needing_a_person()? {
+        if f.intake_state != IntakeState::Waiting && f.intake_state != IntakeState::Registered {
             needs_person.push(format!("folder {} held ({}): {}", f.rel_path, f.intake_state, f.reason));
         }
     }
@@ -172,6 +221,10 @@ pub fn status(cfg: &Config, store: &mut Reader, subject: Option<&str>, stage: Op
         status: t.status.to_string(),
         counts: serde_json::from_str(&t.counts_json).unwrap_or_default(),
     });
-    let releases = releases(store, &stages)?;
-    Ok(Status { stages, rows, totals, last_tick, needs_person, releases })
+    let now = chrono::Utc::now().naive_utc();
+    let recent = figures::recent(store)?;
+    let releases = releases(store, &stages, &recent)?;
+    let mut remaining = figures::remaining(cfg, &totals, &recent, &figures::last_4_weeks(store, now)?, now);
+    remaining.retain(|r| stages.contains(&r.stage));
+    Ok(Status { stages, rows, totals, last_tick, needs_person, releases, remaining, rows_hidden })
 }
