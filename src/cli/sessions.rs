@@ -22,6 +22,9 @@ pub enum Command {
         /// Only this participant (with or without `sub-`).
         #[arg(long)]
         subject: Option<String>,
+        /// At most this many sessions, the newest registered (0: every one).
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
         /// Output: a table for people, or json for scripts.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
@@ -146,7 +149,7 @@ fn find(
 
 pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
     match cmd {
-        Command::List { status, subject, format } => list(explicit, status, subject, format),
+        Command::List { status, subject, limit, format } => list(explicit, status, subject, limit, format),
         Command::Show { participant, session, format } => show(explicit, &participant, &session, format),
         Command::Revalidate { format } => revalidate(explicit, format).await,
         Command::Reassign { participant, session, to } => {
@@ -210,7 +213,13 @@ pub async fn run(explicit: Option<&Path>, cmd: Command) -> Result<()> {
     }
 }
 
-fn list(explicit: Option<&Path>, status: Option<String>, subject: Option<String>, format: Format) -> Result<()> {
+fn list(
+    explicit: Option<&Path>,
+    status: Option<String>,
+    subject: Option<String>,
+    limit: i64,
+    format: Format,
+) -> Result<()> {
     let (loaded, mut store) = common::open(explicit)?;
     let subject = subject.map(|s| common::participant(&loaded.config, &s));
     let held_filter = match status.as_deref() {
@@ -222,13 +231,9 @@ fn list(explicit: Option<&Path>, status: Option<String>, subject: Option<String>
         None => None,
     };
     let rows: Vec<Row> = match held_filter {
-        Some(state) => store
-            .incoming_folders()?
-            .iter()
-            .filter(|f| f.intake_state != IntakeState::Registered)
-            .filter(|f| state.is_none_or(|s| f.intake_state == s))
-            .map(held_row)
-            .collect(),
+        Some(state) => {
+            store.held_folders()?.iter().filter(|f| state.is_none_or(|s| f.intake_state == s)).map(held_row).collect()
+        }
         None => {
             if let Some(s) = status.as_deref().filter(|s| !["valid", "invalid", "excluded"].contains(s)) {
                 return Err(Error::Usage(format!(
@@ -236,11 +241,9 @@ fn list(explicit: Option<&Path>, status: Option<String>, subject: Option<String>
                 )));
             }
             store
-                .all_sessions()?
+                .sessions_matching(subject.as_deref(), status.as_deref(), (limit > 0).then_some(limit))?
                 .iter()
-                .filter(|(_, subj)| subject.as_deref().is_none_or(|p| subj.participant_label == p))
                 .map(|(s, subj)| row(s, subj))
-                .filter(|r| status.as_deref().is_none_or(|st| r.status == st))
                 .collect()
         }
     };

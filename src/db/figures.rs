@@ -394,3 +394,39 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// Sessions with their subjects for `sessions list`: of participant `subject`, in
+    /// `status` (valid, invalid, excluded), the newest `limit` by registration,
+    /// selected by the store; in participant and session order.
+    pub fn sessions_matching(
+        &mut self,
+        subject: Option<&str>,
+        status: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<Vec<(super::Session, super::Subject)>, DbError> {
+        let mut q = se::table
+            .inner_join(su::table.on(su::id.eq(se::subject_id)))
+            .select((super::Session::as_select(), super::Subject::as_select()))
+            .order(se::id.desc())
+            .into_boxed();
+        if let Some(p) = subject {
+            q = q.filter(su::participant_label.eq(p.to_string()));
+        }
+        q = match status {
+            Some("excluded") => q.filter(se::excluded.eq(true)),
+            Some("valid") => q.filter(se::excluded.eq(false).and(se::is_valid.eq(true))),
+            Some("invalid") => q.filter(se::excluded.eq(false).and(se::is_valid.eq(false))),
+            _ => q,
+        };
+        if let Some(n) = limit {
+            q = q.limit(n);
+        }
+        let mut rows: Vec<(super::Session, super::Subject)> =
+            q.load(&mut self.conn).map_err(|e| DbError::query("list sessions", e))?;
+        rows.sort_by(|a, b| {
+            (&a.1.participant_label, &a.0.session_label).cmp(&(&b.1.participant_label, &b.0.session_label))
+        });
+        Ok(rows)
+    }
+}

@@ -90,7 +90,17 @@ fn a_timeline_draws_each_run() {
         .collect();
     let p = timeline("Newest runs", &spans, at(10)).unwrap();
     check_svg(&p, &["qsiprep sub-0000 #0", "qsiprep sub-0004 #4", "hours since 2026-11-02 08:00 UTC"]);
-    assert!(p.reading.contains("1 running now, 1 failed"), "{}", p.reading);
+    assert!(p.reading.contains("1 running now, 1 failed") && p.reading.contains("over 10.0 h"), "{}", p.reading);
+    // A short span (a demo, a test) is drawn in minutes.
+    let quick: Vec<Span> = spans
+        .iter()
+        .take(1)
+        .cloned()
+        .map(|s| Span { ended: Some(s.submitted + chrono::Duration::minutes(20)), ..s })
+        .collect();
+    let q = timeline("Newest runs", &quick, at(0) + chrono::Duration::minutes(30)).unwrap();
+    check_svg(&q, &["minutes since 2026-11-02 08:00 UTC"]);
+    assert!(q.reading.ends_with("over 30 min since the first was submitted."), "{}", q.reading);
 }
 
 #[test]

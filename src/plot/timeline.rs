@@ -24,8 +24,13 @@ pub fn timeline(title: &str, spans: &[Span], now: NaiveDateTime) -> Result<Plot,
     let Some(t0) = spans.iter().map(|s| s.submitted).min() else {
         return Ok(empty("timeline", title, "No run has been submitted yet."));
     };
-    let hours = |t: NaiveDateTime| (t - t0).num_seconds().max(0) as f64 / 3600.0;
-    let end = spans.iter().filter_map(|s| s.ended).chain([now]).map(hours).fold(0.0, f64::max).max(1.0 / 60.0);
+    let span_h = spans.iter().filter_map(|s| s.ended).chain([now]).map(|t| (t - t0).num_seconds()).max().unwrap_or(0)
+        as f64
+        / 3600.0;
+    // Minutes for a span under two hours (a demo, a test), hours beyond.
+    let (unit, per_hour) = if span_h < 2.0 { ("minutes", 60.0) } else { ("hours", 1.0) };
+    let hours = |t: NaiveDateTime| (t - t0).num_seconds().max(0) as f64 / 3600.0 * per_hour;
+    let end = (span_h * per_hour).max(1.0 / 60.0);
     let names: Vec<String> = spans.iter().map(|s| s.label.clone()).collect();
     let rows = spans.len() as f64;
     let mut svg = String::new();
@@ -49,7 +54,7 @@ pub fn timeline(title: &str, spans: &[Span], now: NaiveDateTime) -> Result<Plot,
         chart
             .configure_mesh()
             .x_desc(format!(
-                "hours since {} UTC (open: queued; filled: running; ×: failed)",
+                "{unit} since {} UTC (open: queued; filled: running; ×: failed)",
                 t0.format("%Y-%m-%d %H:%M")
             ))
             .y_labels(spans.len() * 2 + 1)
@@ -80,9 +85,9 @@ pub fn timeline(title: &str, spans: &[Span], now: NaiveDateTime) -> Result<Plot,
     let failed = spans.iter().filter(|s| s.failed).count();
     let running = spans.iter().filter(|s| s.started.is_some() && s.ended.is_none()).count();
     let reading = format!(
-        "The newest {} runs: {running} running now, {failed} failed, over {:.1} h since the first was submitted.",
+        "The newest {} runs: {running} running now, {failed} failed, over {} since the first was submitted.",
         spans.len(),
-        end
+        super::human_hours(span_h)
     );
     Ok(Plot { id: "timeline", title: title.into(), reading, svg: Some(responsive(svg)) })
 }

@@ -3,6 +3,7 @@
 //! allocation units, and the page draws its plots in chain order.
 
 use super::tick::site;
+use crate::db::RunsFilter;
 use crate::stages::STAGES;
 use crate::workflow::views::{figures, page, settled, status};
 
@@ -30,8 +31,17 @@ async fn counted_totals_match_listed_ones_and_what_is_left_is_priced() {
     for x in &counted.remaining {
         assert!(x.cpu_hours > 0.0 && x.per_week > 0.0 && x.done_by.is_some(), "{x:?}");
     }
-    // Everything done: nothing left, and the bounded view lists nothing it need not.
     assert_eq!(settled::bounded(&cfg, &mut r, Some("qsiprep"), 1000).unwrap().stages, ["qsiprep"]);
+    // Listings are limited by the store, newest first.
+    let all = s.store.runs_matching(&RunsFilter::default()).unwrap();
+    let two = s.store.runs_matching(&RunsFilter { limit: Some(2), ..Default::default() }).unwrap();
+    assert_eq!(two.iter().map(|r| r.id).collect::<Vec<_>>(), all.iter().take(2).map(|r| r.id).collect::<Vec<_>>());
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id) && all.len() == 12);
+    let qsiprep = RunsFilter { stage: Some("qsiprep".into()), ..Default::default() };
+    assert_eq!(s.store.runs_matching(&qsiprep).unwrap().len(), 3);
+    let newest = s.store.sessions_matching(None, Some("valid"), Some(1)).unwrap();
+    assert_eq!(newest.iter().map(|(_, p)| p.participant_label.as_str()).collect::<Vec<_>>(), ["0004"]);
+    assert_eq!(s.store.sessions_matching(Some("0002"), None, None).unwrap().len(), 1);
 }
 
 #[tokio::test]
