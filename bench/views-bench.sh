@@ -6,7 +6,9 @@
 # read view a person or a script opens: `workflow status` (text and --format json),
 # `runs`, `runs --format json`, `explain`, `sessions list` and the status page
 # (`report --html`). Each figure is the median wall time of 5 runs and the largest
-# peak RSS (bench/measure.py). Needs `cargo build --release` first.
+# peak RSS (bench/measure.py). NF_BENCH_PG_URL (a database it may empty, e.g.
+# postgres://postgres@localhost/nf_bench) measures PostgreSQL stores instead.
+# Needs `cargo build --release` first.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 W=${1:-/tmp/nf-views-bench}
@@ -22,7 +24,13 @@ for _ in $SIZES; do printf -- '---|'; done
 printf '\n'
 declare -A fig
 for s in $SIZES; do
-  rm -rf "$W/sq$s" && SPREAD=1 bash "$HERE/bench/make-store.sh" "$W/sq$s" "$s" 3 >/dev/null
+  if [ -n "${NF_BENCH_PG_URL:-}" ]; then
+    psql -q "$NF_BENCH_PG_URL" -c "SET client_min_messages = warning;" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" >/dev/null
+  fi
+  rm -rf "$W/sq$s" && SPREAD=1 bash "$HERE/bench/make-store.sh" "$W/sq$s" "$s" 3 ${NF_BENCH_PG_URL:+"$NF_BENCH_PG_URL"} >/dev/null
+  # A live PostgreSQL store is vacuumed by autovacuum; a store loaded a moment ago is
+  # not yet, and its index-only scans would visit the table for visibility.
+  if [ -n "${NF_BENCH_PG_URL:-}" ]; then psql -q "$NF_BENCH_PG_URL" -c "VACUUM ANALYZE" >/dev/null; fi
   c=(--config "$W/sq$s/neuroflow.yaml")
   fig[status,$s]=$(M "$NF" "${c[@]}" workflow status)
   fig[status_json,$s]=$(M "$NF" "${c[@]}" workflow status --format json)
