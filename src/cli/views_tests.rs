@@ -100,6 +100,7 @@ fn status() -> Status {
             done_by: chrono::NaiveDate::from_ymd_opt(2026, 12, 10),
         }],
         rows_hidden: 0,
+        recent: vec![],
     }
 }
 

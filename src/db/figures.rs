@@ -85,10 +85,6 @@ struct Week {
     n: i64,
 }
 
-fn buckets(conn: &mut DbConn, sql: &str, what: &'static str) -> Result<Vec<Bucket>, DbError> {
-    load(conn, sql, what)
-}
-
 fn load<T>(conn: &mut DbConn, sql: &str, what: &'static str) -> Result<Vec<T>, DbError>
 where
     T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
@@ -158,7 +154,7 @@ impl Store {
             indexed_by(&self.conn, "pipeline_runs_completed_at"),
             since.format("%Y-%m-%d %H:%M:%S")
         );
-        let rows = buckets(&mut self.conn, &sql, "runs completed since a time, per stage")?;
+        let rows: Vec<Bucket> = load(&mut self.conn, &sql, "runs completed since a time, per stage")?;
         Ok(rows.into_iter().filter_map(|b| Some((b.key?, b.n))).collect())
     }
 

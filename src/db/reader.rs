@@ -50,7 +50,6 @@ reads! {
     fn weekly_counts(since: chrono::NaiveDateTime) -> WeeklyCounts;
     fn recent_completed(stage: &str, limit: i64) -> Vec<Run>;
     fn completed_since(since: chrono::NaiveDateTime) -> Vec<(String, i64)>;
-    fn current_run_totals() -> Vec<(String, crate::domain::RunStatus, i64)>;
     fn newest_runs(limit: i64) -> Vec<SpanRow>;
     fn settled_counts() -> SettledCounts;
     fn runs_matching(f: &RunsFilter) -> Vec<Run>;

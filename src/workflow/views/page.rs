@@ -83,10 +83,9 @@ pub fn build(cfg: &Config, store: &mut Reader, now: NaiveDateTime) -> Result<Pag
     let mut status = bounded(cfg, store, None, ROWS)?;
     let failed = store.current_runs_in(&[RunStatus::Failed, RunStatus::Lost])?;
     let failures = failures(&failed, |s| cfg.pipeline(s).map_or(1, |p| p.max_attempts));
-    let recent = figures::recent(store)?;
-    let newest: Vec<_> = recent.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
+    let newest: Vec<_> = status.recent.iter().flat_map(|(_, r)| r.iter().cloned()).collect();
     let efficiency = efficiency(&newest, None);
-    let plots = figures::plots(store, &recent, now)?;
+    let plots = figures::plots(store, &status.recent, now)?;
     let throughput = throughput(store, &status, now)?;
     let states = states(&status);
     let totals_rows = status

@@ -24,9 +24,7 @@ pub fn bounded(cfg: &Config, store: &mut Reader, stage: Option<&str>, rows: usiz
         return status(cfg, store, None, stage);
     }
     let frontier = store.open_frontier(None)?;
-    let subjects: HashMap<i64, crate::db::Subject> = frontier.subjects.iter().map(|s| (s.id, s.clone())).collect();
-    let sessions =
-        frontier.sessions.iter().filter_map(|s| Some((s.clone(), subjects.get(&s.subject_id)?.clone()))).collect();
+    let sessions = with_subjects(&frontier, None);
     let (snap, labels, runs) = snapshot::build(frontier)?;
     let stages = stages_of(stage);
     let (rows, mut totals, needs_person) = matrix(cfg, &snap, &labels, &runs, sessions, None, &stages);
@@ -95,15 +93,19 @@ pub fn view(
         return finish(cfg, store, stages_of(stage), vec![], Totals::new(), vec![], 0);
     };
     let frontier = store.open_frontier(Some(id))?;
-    let subjects: HashMap<i64, crate::db::Subject> = frontier.subjects.iter().map(|s| (s.id, s.clone())).collect();
-    let sessions = frontier
-        .sessions
-        .iter()
-        .filter(|s| s.subject_id == id)
-        .filter_map(|s| Some((s.clone(), subjects.get(&s.subject_id)?.clone())))
-        .collect();
+    let sessions = with_subjects(&frontier, Some(id));
     let (snap, labels, runs) = snapshot::build(frontier)?;
     let stages = stages_of(stage);
     let (rows, totals, needs_person) = matrix(cfg, &snap, &labels, &runs, sessions, Some(label), &stages);
     finish(cfg, store, stages, rows, totals, needs_person, 0)
+}
+
+/// The frontier's sessions (of subject `only`, or all) paired with their subjects.
+fn with_subjects(f: &crate::db::Frontier, only: Option<i64>) -> Vec<(crate::db::Session, crate::db::Subject)> {
+    let subjects: HashMap<i64, &crate::db::Subject> = f.subjects.iter().map(|s| (s.id, s)).collect();
+    f.sessions
+        .iter()
+        .filter(|s| only.is_none_or(|id| s.subject_id == id))
+        .filter_map(|s| Some((s.clone(), (*subjects.get(&s.subject_id)?).clone())))
+        .collect()
 }

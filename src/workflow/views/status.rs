@@ -63,6 +63,10 @@ pub struct Status {
     /// Sessions of settled subjects not listed in `rows` (counted in `totals`;
     /// `--all` lists them).
     pub rows_hidden: usize,
+    /// Each stage's newest completed runs (`figures::recent`), read once for what is
+    /// left and the releases, and reused by the page.
+    #[serde(skip)]
+    pub recent: Vec<(&'static str, Vec<Run>)>,
 }
 
 /// The releases that made a stage's completed runs.
@@ -226,5 +230,5 @@ pub fn finish(
     let releases = releases(store, &stages, &recent)?;
     let mut remaining = figures::remaining(cfg, &totals, &recent, &figures::last_4_weeks(store, now)?, now);
     remaining.retain(|r| stages.contains(&r.stage));
-    Ok(Status { stages, rows, totals, last_tick, needs_person, releases, remaining, rows_hidden })
+    Ok(Status { stages, rows, totals, last_tick, needs_person, releases, remaining, rows_hidden, recent })
 }
